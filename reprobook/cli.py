@@ -1,0 +1,180 @@
+"""Command line: `reprobook --help`. One entry point; every command has --help."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import socketserver
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from . import build as builder
+from . import execute as execution
+from .errors import BuildError
+from .project import load_project
+from .validate import rehash, validate
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class ConsoleReporter:
+    def step(self, message: str) -> None:
+        console.print(f"[bold cyan]→[/] {message}")
+
+    def done(self, message: str) -> None:
+        console.print(f"[green]✓[/] {message}")
+
+
+def _project(root: str | None):
+    return load_project(Path(root) if root else None)
+
+
+def _fail(exc: BuildError) -> None:
+    err_console.print(f"[bold red]Build stopped:[/] {exc}", soft_wrap=True)
+    err_console.print("[dim]The previously published site (if any) is unchanged.[/]")
+    sys.exit(1)
+
+
+root_option = click.option("--root", type=click.Path(file_okay=False), default=None,
+                           help="Project directory (default: the nearest one holding _quarto.yml).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reprobook")
+def main() -> None:
+    """Build a reproducible book from raw data and Jupyter notebooks."""
+
+
+@main.command()
+@root_option
+@click.option("--dry-run", is_flag=True, help="Print which notebooks would run and why; run nothing.")
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks to run in parallel (default: CPU count).")
+@click.option("--renderer", type=click.Choice(["auto", "quarto", "builtin"]), default="auto",
+              help="auto uses Quarto when it is on PATH, else the built-in pandoc + Typst path.")
+def build(root, dry_run, jobs, renderer):
+    """Validate data, execute notebooks, render the HTML site and PDF, publish."""
+    try:
+        project = _project(root)
+        if dry_run:
+            _print_plan(project)
+            return
+        console.print(f"[bold]Building[/] {project.title} in {project.root}")
+        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer)
+    except BuildError as exc:
+        _fail(exc)
+    console.print(f"  site: {result.site}/index.html")
+    if result.pdf:
+        console.print(f"  PDF:  {result.pdf}")
+
+
+def _print_plan(project) -> None:
+    from .validate import require_valid
+
+    require_valid(project)
+    table = Table(title="Build plan")
+    table.add_column("notebook")
+    table.add_column("action")
+    table.add_column("why")
+    for run in execution.plan(project):
+        table.add_row(run.spec.path, "execute" if run.needed else "reuse cache",
+                      "; ".join(run.reasons) or "inputs, source and imports unchanged")
+    console.print(table)
+
+
+@main.command()
+@root_option
+@click.option("--jobs", "-j", type=int, default=None, help="Notebooks to run in parallel.")
+def check(root, jobs):
+    """Validate data, execute notebooks and check every fact the chapters use; no rendering."""
+    try:
+        builder.check(_project(root), ConsoleReporter(), jobs=jobs)
+    except BuildError as exc:
+        _fail(exc)
+
+
+@main.command()
+@root_option
+@click.option("--keep-cache", is_flag=True, help="Keep executed-notebook cache in .reprobook/.")
+def clean(root, keep_cache):
+    """Remove the published site, generated figures and variables, and the cache."""
+    project = _project(root)
+    for path in builder.clean(project, cache=not keep_cache):
+        console.print(f"removed {path.relative_to(project.root)}")
+
+
+@main.command()
+@root_option
+@click.option("--port", default=4321, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--build/--no-build", "do_build", default=False, help="Build before serving.")
+def preview(root, port, do_build):
+    """Serve the published site on http://127.0.0.1:PORT (local only)."""
+    project = _project(root)
+    if do_build:
+        try:
+            builder.build(project, ConsoleReporter())
+        except BuildError as exc:
+            _fail(exc)
+    if not project.site_dir.is_dir():
+        err_console.print("No site yet: run `reprobook build` first (or pass --build).")
+        sys.exit(1)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project.site_dir))
+    with socketserver.TCPServer(("127.0.0.1", port), handler) as server:
+        console.print(f"Serving {project.site_dir} at http://127.0.0.1:{port}/ (Ctrl+C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+@main.group()
+def data():
+    """Raw data: validate it, or record a deliberate change."""
+
+
+@data.command("validate")
+@root_option
+def data_validate(root):
+    """Check every raw file against data/raw/datapackage.json."""
+    problems = validate(_project(root))
+    for problem in problems:
+        err_console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+    if problems:
+        sys.exit(1)
+    console.print("[green]✓[/] raw data valid")
+
+
+@data.command("rehash")
+@root_option
+def data_rehash(root):
+    """Record the current checksum of every raw file (after a deliberate change)."""
+    changed = rehash(_project(root))
+    console.print(f"updated checksums: {', '.join(changed) if changed else 'none changed'}")
+
+
+@main.command()
+@root_option
+def facts(root):
+    """List the facts from the last build: key, printed text, notebook and cell."""
+    import json
+
+    project = _project(root)
+    path = project.site_dir / "facts.json"
+    if not path.is_file():
+        err_console.print("No facts yet: run `reprobook build` first.")
+        sys.exit(1)
+    table = Table(title=f"Facts ({path.relative_to(project.root)})")
+    for column in ("key", "text", "unit", "notebook", "cell"):
+        table.add_column(column)
+    for key, fact in json.loads(path.read_text()).items():
+        table.add_row(key, fact["text"], fact["unit"], fact["notebook"], str(fact.get("cell")))
+    console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

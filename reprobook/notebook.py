@@ -1,0 +1,141 @@
+"""What a notebook imports from the engine: its declared inputs, and a place
+to record the facts and figures it produces.
+
+    from reprobook.notebook import Step
+    step = Step("mining-sites")                 # the notebook's name in reprobook.yml
+    df = step.read_csv("mining-sites-per-year")  # only declared inputs can be read
+    step.fact("sites.total", df.new_sites.sum(), unit="sites", fmt="{:,}")
+    step.save_figure(fig, "mining-sites-per-year", data=df)
+    step.finish()
+
+Run by the engine, outputs go to a staging directory the engine names in
+REPROBOOK_OUTPUT_DIR; run by hand in JupyterLab, they go to
+.reprobook/interactive/<notebook>/ so a manual run never touches a publication.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from numbers import Number
+from pathlib import Path
+
+from .project import load_project
+from .validate import resource_paths
+
+OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
+FACTS_FILE = "facts.json"
+
+
+def _execution_count() -> int | None:
+    """The IPython execution count of the running cell, used to point a fact
+    back at the cell that computed it."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - notebooks always have IPython
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell else None
+
+
+class Step:
+    def __init__(self, name: str):
+        self.project = load_project()
+        specs = {nb.name: nb for nb in self.project.notebooks}
+        if name not in specs:
+            raise KeyError(f"notebook '{name}' is not declared in reprobook.yml ({sorted(specs)})")
+        self.spec = specs[name]
+        default = self.project.work_dir / "interactive" / name
+        self.output_dir = Path(os.environ.get(OUTPUT_ENV) or default)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._facts: dict[str, dict] = {}
+        self._written: list[str] = []
+
+    # -- inputs ---------------------------------------------------------
+    def input_path(self, resource: str) -> Path:
+        if resource not in self.spec.inputs:
+            raise KeyError(
+                f"{self.spec.path} reads '{resource}' but does not declare it under inputs "
+                "in reprobook.yml (undeclared inputs would escape the cache)")
+        return resource_paths(self.project)[resource]
+
+    def read_csv(self, resource: str, **kwargs):
+        import pandas as pd
+
+        return pd.read_csv(self.input_path(resource), **kwargs)
+
+    # -- outputs --------------------------------------------------------
+    def output_path(self, relative: str) -> Path:
+        if relative not in self.spec.outputs:
+            raise KeyError(f"{self.spec.path} writes {relative}, which is not among its declared outputs")
+        path = self.output_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._written.append(relative)
+        return path
+
+    def fact(self, key: str, value, *, unit: str, fmt: str = "{}", text: str | None = None,
+             inputs: list[str] | None = None, note: str = "") -> str:
+        """Record one number the prose may print; returns its formatted text.
+
+        `fmt` is a str.format pattern applied to `value` ("{:,}" -> 2,795);
+        `text` overrides it for wording that is not a plain format."""
+        if key in self._facts:
+            raise KeyError(f"fact '{key}' recorded twice")
+        if hasattr(value, "item"):  # numpy scalar -> Python number
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"fact '{key}' is not a finite number: {value}")
+        if not isinstance(value, (Number, str)):
+            raise TypeError(f"fact '{key}' must be a number or string, got {type(value).__name__}")
+        formatted = text if text is not None else fmt.format(value)
+        self._facts[key] = {
+            "value": value,
+            "unit": unit,
+            "text": formatted,
+            "notebook": self.spec.path,
+            "execution_count": _execution_count(),
+            "inputs": sorted(inputs if inputs is not None else self.spec.inputs),
+            "note": note,
+        }
+        return formatted
+
+    def save_figure(self, fig, stem: str, *, data=None) -> list[Path]:
+        """Save a matplotlib figure as SVG (web) and PDF (print), plus the
+        data it plots as CSV, all byte-for-byte reproducible."""
+        from .figures import save_reproducibly
+
+        paths = []
+        for ext in ("svg", "pdf"):
+            path = self.output_path(f"figures/{stem}.{ext}")
+            save_reproducibly(fig, path)
+            paths.append(path)
+        if data is not None:
+            path = self.output_path(f"figures/{stem}.csv")
+            data.to_csv(path, index=False, lineterminator="\n")
+            paths.append(path)
+        return paths
+
+    def save_table(self, df, stem: str, *, formats: dict[str, str] | None = None) -> list[Path]:
+        """Write `df` as a markdown pipe table (for `{{< include >}}` in a
+        chapter) and as CSV (the download). `formats` maps a column to a
+        str.format pattern; numbers are right-aligned."""
+        formats = formats or {}
+        header = "| " + " | ".join(str(c) for c in df.columns) + " |"
+        align = "|" + "|".join("---:" if df[c].dtype.kind in "iuf" else ":---" for c in df.columns) + "|"
+        rows = ["| " + " | ".join(formats.get(c, "{}").format(v) for c, v in zip(df.columns, row))
+                + " |" for row in df.itertuples(index=False)]
+        md = self.output_path(f"figures/{stem}.md")
+        md.write_text("\n".join([header, align, *rows]) + "\n", encoding="utf-8")
+        csv = self.output_path(f"figures/{stem}.csv")
+        df.to_csv(csv, index=False, lineterminator="\n")
+        return [md, csv]
+
+    def finish(self) -> dict[str, dict]:
+        """Write the recorded facts; the engine reads them after the run."""
+        missing = [o for o in self.spec.outputs if o not in self._written]
+        if missing:
+            raise RuntimeError(f"{self.spec.path} declared outputs it did not write: {missing}")
+        path = self.output_dir / FACTS_FILE
+        path.write_text(json.dumps(self._facts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return self._facts

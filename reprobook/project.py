@@ -1,0 +1,141 @@
+"""Project configuration: the Quarto book (_quarto.yml) plus the engine's own
+settings (reprobook.yml). Everything else reads the project through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+QUARTO_FILE = "_quarto.yml"
+ENGINE_FILE = "reprobook.yml"
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook of the build plan and what it declares."""
+
+    path: str  # relative to the project root
+    inputs: tuple[str, ...] = ()  # data package resource names
+    imports: tuple[str, ...] = ()  # local analysis packages it imports
+    outputs: tuple[str, ...] = ()  # files it writes, relative to the root
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    title: str
+    subtitle: str
+    author: str
+    date: str
+    language: str
+    chapters: tuple[str, ...]
+    formats: tuple[str, ...]
+    output_dir: str
+    datapackage: str
+    notebooks: tuple[NotebookSpec, ...]
+    pdf_name: str
+    quarto: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / self.output_dir
+
+    @property
+    def work_dir(self) -> Path:
+        """Engine state that is safe to delete: cache, staging, logs."""
+        return self.root / ".reprobook"
+
+    @property
+    def variables_file(self) -> Path:
+        return self.root / "_variables.yml"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` holding _quarto.yml."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / QUARTO_FILE).is_file():
+            return candidate
+    raise ConfigError(f"no {QUARTO_FILE} found in {here} or any parent directory")
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path.name} is missing in {path.parent}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name} must be a mapping at the top level")
+    return data
+
+
+def _flatten_chapters(entries: list) -> list[str]:
+    """Quarto allows `- part: Name` with nested `chapters:`; we keep the order."""
+    flat: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            flat.append(entry)
+        elif isinstance(entry, dict) and "chapters" in entry:
+            flat.extend(_flatten_chapters(entry["chapters"]))
+        else:
+            raise ConfigError(f"unsupported chapter entry in {QUARTO_FILE}: {entry!r}")
+    return flat
+
+
+def load_project(root: Path | None = None) -> Project:
+    root = find_root(root)
+    quarto = _read_yaml(root / QUARTO_FILE)
+    engine = _read_yaml(root / ENGINE_FILE)
+
+    book = quarto.get("book") or {}
+    if quarto.get("project", {}).get("type") != "book":
+        raise ConfigError(f"{QUARTO_FILE}: project.type must be 'book'")
+    chapters = _flatten_chapters(book.get("chapters") or [])
+    if not chapters or Path(chapters[0]).name != "index.qmd":
+        raise ConfigError(f"{QUARTO_FILE}: book.chapters must start with index.qmd")
+    for chapter in chapters:
+        if not (root / chapter).is_file():
+            raise ConfigError(f"{QUARTO_FILE} lists chapter {chapter}, which does not exist")
+
+    notebooks = []
+    for entry in engine.get("notebooks") or []:
+        if "path" not in entry:
+            raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
+        spec = NotebookSpec(
+            path=entry["path"],
+            inputs=tuple(entry.get("inputs") or ()),
+            imports=tuple(entry.get("imports") or ()),
+            outputs=tuple(entry.get("outputs") or ()),
+        )
+        if not (root / spec.path).is_file():
+            raise ConfigError(f"{ENGINE_FILE} lists notebook {spec.path}, which does not exist")
+        notebooks.append(spec)
+    names = [nb.name for nb in notebooks]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{ENGINE_FILE}: notebook file names must be unique: {names}")
+
+    return Project(
+        root=root,
+        title=str(book.get("title", "")),
+        subtitle=str(book.get("subtitle", "")),
+        author=str(book.get("author", "")),
+        date=str(book.get("date", "")),
+        language=str(book.get("language") or quarto.get("lang") or "en"),
+        chapters=tuple(chapters),
+        formats=tuple((quarto.get("format") or {"html": {}}).keys()),
+        output_dir=str(quarto.get("project", {}).get("output-dir", "_book")),
+        datapackage=str(engine.get("datapackage", "data/raw/datapackage.json")),
+        notebooks=tuple(notebooks),
+        pdf_name=str(engine.get("pdf", "book.pdf")),
+        quarto=quarto,
+    )

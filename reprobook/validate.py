@@ -1,0 +1,162 @@
+"""Validate raw data against its Frictionless descriptor before anything runs.
+
+Frictionless checks each file's schema (column names, types, constraints,
+primary keys) and its sha256 against the `hash` recorded in the descriptor.
+We turn its report into messages that name file, row and column, and add the
+checks Frictionless does not make: required provenance metadata per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DataError
+from .project import Project
+
+# Metadata every raw file must carry, beyond its schema.
+REQUIRED_RESOURCE_KEYS = ("name", "path", "title", "description", "sources", "hash", "schema")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_descriptor(project: Project) -> dict:
+    path = project.root / project.datapackage
+    if not path.is_file():
+        raise DataError(f"data descriptor {project.datapackage} is missing")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{project.datapackage} is not valid JSON: {exc}") from exc
+
+
+def resource_paths(project: Project) -> dict[str, Path]:
+    """Resource name -> absolute path of its file."""
+    base = (project.root / project.datapackage).parent
+    return {r["name"]: base / r["path"] for r in load_descriptor(project)["resources"]}
+
+
+def _metadata_problems(project: Project, descriptor: dict) -> list[Problem]:
+    problems: list[Problem] = []
+    base = (project.root / project.datapackage).parent
+    licences = bool(descriptor.get("licenses"))
+    for resource in descriptor.get("resources", []):
+        label = str(base.relative_to(project.root) / resource.get("path", "?"))
+        for key in REQUIRED_RESOURCE_KEYS:
+            if not resource.get(key):
+                problems.append(Problem(project.datapackage, None, None,
+                                        f"resource '{resource.get('name', '?')}' has no '{key}'"))
+        if not (licences or resource.get("licenses")):
+            problems.append(Problem(project.datapackage, None, None,
+                                    f"resource '{resource.get('name', '?')}' has no licence"))
+        if not (base / resource.get("path", "")).is_file():
+            problems.append(Problem(label, None, None, "file is missing"))
+        for field in resource.get("schema", {}).get("fields", []):
+            if field.get("type") in ("integer", "number") and not field.get("unit"):
+                problems.append(Problem(label, None, field.get("name"),
+                                        "numeric column has no 'unit' in the descriptor"))
+    return problems
+
+
+def _frictionless_problems(project: Project, descriptor_path: Path) -> list[Problem]:
+    # Imported here: frictionless is slow to import and only this stage needs it.
+    from frictionless import Package
+
+    package = Package(str(descriptor_path))
+    problems: list[Problem] = []
+    base = descriptor_path.parent
+    report = package.validate()
+    for task in report.tasks:
+        label = str((base / task.place).relative_to(project.root)) if task.place else "?"
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            column = getattr(error, "field_name", None) or getattr(error, "label", None)
+            message = _plain_message(error)
+            problems.append(Problem(label, row, column, message))
+    for error in report.errors:
+        problems.append(Problem(project.datapackage, None, None, error.message))
+    return problems
+
+
+def _plain_message(error) -> str:
+    kind = error.type
+    if kind == "hash-count":
+        return ("checksum mismatch: the file changed since its descriptor was written "
+                f"({error.note}). If the change is deliberate, run `reprobook data rehash`.")
+    if kind == "missing-label":
+        return "column is missing from the header"
+    if kind == "extra-label":
+        return "header has a column the schema does not describe"
+    if kind == "type-error":
+        return f"value {error.cell!r} is not of the column's type ({error.note})"
+    if kind == "constraint-error":
+        return f"value {error.cell!r} breaks a constraint: {error.note}"
+    if kind in ("primary-key", "unique-error"):
+        return f"duplicate key: {error.note}"
+    if kind == "missing-cell":
+        return "value is missing"
+    return f"{error.title}: {error.note or error.message}"
+
+
+def validate(project: Project) -> list[Problem]:
+    """All problems with the raw data; an empty list means it is valid."""
+    descriptor = load_descriptor(project)
+    problems = _metadata_problems(project, descriptor)
+    if any(p.message == "file is missing" for p in problems):
+        return problems
+    return problems + _frictionless_problems(project, project.root / project.datapackage)
+
+
+def check_declared_inputs(project: Project) -> None:
+    known = set(resource_paths(project))
+    for nb in project.notebooks:
+        unknown = [name for name in nb.inputs if name not in known]
+        if unknown:
+            raise DataError(f"{nb.path} declares inputs not in {project.datapackage}: {unknown}")
+
+
+def require_valid(project: Project) -> None:
+    problems = validate(project)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise DataError(f"raw data failed validation ({len(problems)} problem(s)):\n{lines}")
+    check_declared_inputs(project)
+
+
+def rehash(project: Project) -> list[str]:
+    """Record the current sha256 and size of every raw file in the descriptor.
+
+    This is the one deliberate way to accept a changed raw file; returns the
+    names of the resources whose checksum changed."""
+    path = project.root / project.datapackage
+    descriptor = load_descriptor(project)
+    changed = []
+    for resource in descriptor["resources"]:
+        file = path.parent / resource["path"]
+        new_hash = f"sha256:{sha256_of(file)}"
+        if resource.get("hash") != new_hash:
+            changed.append(resource["name"])
+        resource["hash"] = new_hash
+        resource["bytes"] = file.stat().st_size
+    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed

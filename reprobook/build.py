@@ -44,6 +44,7 @@ class BuildResult:
     executed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     facts: dict[str, dict] = field(default_factory=dict)
+    checks: dict[str, dict] = field(default_factory=dict)
     site: Path | None = None
     pdf: Path | None = None
     renderer: str = ""
@@ -99,6 +100,7 @@ def check(project: Project, reporter: Reporter | None = None, jobs: int | None =
     result = BuildResult(plan=execution.plan(project))
     outputs = run_notebooks(project, reporter, jobs, result)
     result.facts = factlib.collect(outputs)
+    result.checks = factlib.collect_checks(outputs)
     # Every notebook succeeded: only now refresh the generated files in the
     # project tree (figures/, _variables.yml), which chapters and Quarto read.
     _sync_outputs(project, outputs)
@@ -155,6 +157,7 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
                                timestamp=source_date_epoch(project))
             result.renderer = "builtin"
         factlib.write_json(result.facts, site / "facts.json")
+        factlib.write_json(result.checks, site / "checks.json")
         swap_in(site, project.site_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

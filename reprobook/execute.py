@@ -29,7 +29,7 @@ import nbformat
 
 from . import __version__
 from .errors import NotebookError
-from .notebook import FACTS_FILE, OUTPUT_ENV
+from .notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from .project import NotebookSpec, Project
 from .validate import resource_paths, sha256_of
 
@@ -186,7 +186,7 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
         raise NotebookError(f"{spec.path}: ran, but did not write its declared outputs: {missing}")
     undeclared = sorted(
         str(p.relative_to(outputs)) for p in outputs.rglob("*")
-        if p.is_file() and str(p.relative_to(outputs)) not in {*spec.outputs, FACTS_FILE})
+        if p.is_file() and str(p.relative_to(outputs)) not in {*spec.outputs, FACTS_FILE, CHECKS_FILE})
     if undeclared:
         shutil.rmtree(scratch, ignore_errors=True)
         raise NotebookError(f"{spec.path}: wrote files it does not declare as outputs: {undeclared}")
@@ -208,10 +208,13 @@ def _attach_cells(facts_file: Path, nb) -> None:
     (1-based, counting all cells as JupyterLab shows them)."""
     by_count = {c.get("execution_count"): i for i, c in enumerate(nb.cells, start=1)
                 if c.cell_type == "code"}
-    facts = json.loads(facts_file.read_text())
-    for fact in facts.values():
-        fact["cell"] = by_count.get(fact.pop("execution_count", None))
-    facts_file.write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    for path in (facts_file, facts_file.with_name(CHECKS_FILE)):
+        if not path.is_file():
+            continue
+        entries = json.loads(path.read_text())
+        for entry in entries.values():
+            entry["cell"] = by_count.get(entry.pop("execution_count", None))
+        path.write_text(json.dumps(entries, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def execute(project: Project, runs: list[PlannedRun], jobs: int | None = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import BuildError
-from .notebook import FACTS_FILE
+from .notebook import CHECKS_FILE, FACTS_FILE
 
 
 def collect(outputs_by_notebook: dict[str, Path]) -> dict[str, dict]:
@@ -29,6 +29,19 @@ def collect(outputs_by_notebook: dict[str, Path]) -> dict[str, dict]:
                                  f"and {fact['notebook']}")
             facts[key] = fact
     return dict(sorted(facts.items()))
+
+
+def collect_checks(outputs_by_notebook: dict[str, Path]) -> dict[str, dict]:
+    checks: dict[str, dict] = {}
+    for name in sorted(outputs_by_notebook):
+        path = outputs_by_notebook[name] / CHECKS_FILE
+        if not path.is_file():
+            continue
+        for key, check in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in checks:
+                raise BuildError(f"check '{key}' is recorded by two notebooks")
+            checks[key] = check
+    return dict(sorted(checks.items()))
 
 
 def nested(facts: dict[str, dict]) -> dict:

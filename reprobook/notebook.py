@@ -26,6 +26,8 @@ from .validate import resource_paths
 
 OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
 FACTS_FILE = "facts.json"
+CHECKS_FILE = "checks.json"
+VERDICTS = ("consistent", "inconsistent", "within-qualifier", "unverifiable")
 
 
 def _execution_count() -> int | None:
@@ -50,6 +52,7 @@ class Step:
         self.output_dir = Path(os.environ.get(OUTPUT_ENV) or default)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._facts: dict[str, dict] = {}
+        self._checks: dict[str, dict] = {}
         self._written: list[str] = []
 
     # -- inputs ---------------------------------------------------------
@@ -75,11 +78,15 @@ class Step:
         return path
 
     def fact(self, key: str, value, *, unit: str, fmt: str = "{}", text: str | None = None,
-             inputs: list[str] | None = None, note: str = "") -> str:
+             inputs: list[str] | None = None, rows: dict[str, list] | None = None,
+             note: str = "") -> str:
         """Record one number the prose may print; returns its formatted text.
 
         `fmt` is a str.format pattern applied to `value` ("{:,}" -> 2,795);
-        `text` overrides it for wording that is not a plain format."""
+        `text` overrides it for wording that is not a plain format.
+        `inputs` narrows the declared inputs to those this value comes from;
+        `rows` names the source rows per input (primary-key values), for the
+        claims ledger; `note` says anything a reviewer should know."""
         if key in self._facts:
             raise KeyError(f"fact '{key}' recorded twice")
         if hasattr(value, "item"):  # numpy scalar -> Python number
@@ -96,9 +103,31 @@ class Step:
             "notebook": self.spec.path,
             "execution_count": _execution_count(),
             "inputs": sorted(inputs if inputs is not None else self.spec.inputs),
+            "rows": {k: [str(v) for v in vs] for k, vs in (rows or {}).items()},
             "note": note,
         }
         return formatted
+
+    def value(self, key: str):
+        """The raw value of a fact this notebook already recorded."""
+        return self._facts[key]["value"]
+
+    def check(self, key: str, *, verdict: str, claim: str, finding: str,
+              facts: list[str] = ()) -> dict:
+        """Record a consistency check for reviewers: what the source claims,
+        what the data gives, and the verdict. Checks are published on the
+        claims page as reviewer notes; an inconsistency is shown, not fixed.
+
+        verdict: 'consistent', 'inconsistent', 'within-qualifier' (agrees
+        once the source's 'over'/'about' is honoured) or 'unverifiable'."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"check '{key}': verdict must be one of {VERDICTS}")
+        if key in self._checks:
+            raise KeyError(f"check '{key}' recorded twice")
+        self._checks[key] = {"verdict": verdict, "claim": claim, "finding": finding,
+                             "facts": list(facts), "notebook": self.spec.path,
+                             "execution_count": _execution_count()}
+        return self._checks[key]
 
     def save_figure(self, fig, stem: str, *, data=None) -> list[Path]:
         """Save a matplotlib figure as SVG (web) and PDF (print), plus the
@@ -136,6 +165,11 @@ class Step:
         missing = [o for o in self.spec.outputs if o not in self._written]
         if missing:
             raise RuntimeError(f"{self.spec.path} declared outputs it did not write: {missing}")
-        path = self.output_dir / FACTS_FILE
-        path.write_text(json.dumps(self._facts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        unknown = [k for c in self._checks.values() for k in c["facts"] if k not in self._facts]
+        if unknown:
+            raise KeyError(f"checks refer to facts this notebook did not record: {unknown}")
+        for name, content in ((FACTS_FILE, self._facts), (CHECKS_FILE, self._checks)):
+            (self.output_dir / name).write_text(
+                json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8")
         return self._facts

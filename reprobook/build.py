@@ -75,21 +75,23 @@ def run_notebooks(project: Project, reporter: Reporter, jobs: int | None,
     return execution.execute(project, result.plan, jobs=jobs, on_done=on_done)
 
 
-def chapter_fact_keys(project: Project) -> dict[str, list[str]]:
-    keys = {}
+def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
+    """(chapter, line, key) for every `{{< var key >}}` the chapters use."""
+    uses = []
     for chapter in project.chapters:
         path = project.root / chapter
         text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
-        keys[chapter] = [m.group(2).strip() for m in SHORTCODE.finditer(text) if m.group(1) == "var"]
-    return keys
+        for m in SHORTCODE.finditer(text):
+            if m.group(1) == "var":
+                uses.append((chapter, text.count("\n", 0, m.start()) + 1, m.group(2).strip()))
+    return uses
 
 
 def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
-    missing = [(c, k) for c, keys in chapter_fact_keys(project).items() for k in keys
+    missing = [f"  - {c}:{line}: unknown fact '{k}'" for c, line, k in chapter_fact_keys(project)
                if k not in facts]
     if missing:
-        lines = "\n".join(f"  - {c}: {{{{< var {k} >}}}}" for c, k in missing)
-        raise BuildError(f"chapters use facts no notebook records:\n{lines}")
+        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing))
 
 
 def check(project: Project, reporter: Reporter | None = None, jobs: int | None = None) -> BuildResult:

@@ -157,6 +157,7 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
     """Execute one notebook into a fresh directory; on success move the
     result into the cache and return the cache's outputs directory."""
     from nbclient import NotebookClient
+    from traitlets.config import Config
     from nbclient.exceptions import CellExecutionError
 
     spec = run.spec
@@ -166,8 +167,12 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=f"run-{spec.name}-", dir=project.work_dir))
     outputs = scratch / "outputs"
     outputs.mkdir()
+    # The kernel talks over IPC sockets in a private folder: no TCP port is
+    # opened (and the kernel does not warn about unencrypted TCP).
+    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(source.parent)}})
+                            config=config, resources={"metadata": {"path": str(source.parent)}})
     try:
         client.execute(env=kernel_environment(outputs))
     except CellExecutionError as exc:
@@ -177,6 +182,8 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
     except Exception as exc:  # kernel died, timeout, ...
         shutil.rmtree(scratch, ignore_errors=True)
         raise NotebookError(f"{spec.path}: execution failed: {exc}") from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
     missing = [o for o in spec.outputs if not (outputs / o).is_file()]
     if not (outputs / FACTS_FILE).is_file():

@@ -155,7 +155,7 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
         else:
             reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
             context = {"pdf_name": project.pdf_name}
-            pandoc_book.render(project, result.facts, stage, site, context,
+            pandoc_book.render(project, result.facts, result.checks, stage, site, context,
                                timestamp=source_date_epoch(project))
             result.renderer = "builtin"
         factlib.write_json(result.facts, site / "facts.json")

@@ -28,7 +28,7 @@ def chapter_facts(built):
     html = (project.site_dir / "chapters/mining-expansion.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     printed: dict[str, set[str]] = {}
-    for span in soup.select("main span.fact"):
+    for span in soup.select("main .fact"):
         printed.setdefault(span["data-key"], set()).add(span.get_text())
     return printed
 

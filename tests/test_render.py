@@ -63,7 +63,7 @@ def soup(project, page):
 
 
 def test_facts_become_traceable_spans(book):
-    span = soup(book, "chapters/one.html").select_one("span.fact")
+    span = soup(book, "chapters/one.html").select_one("a.fact")
     assert span["data-key"] == "alpha.total" and span.get_text() == "3,500"
 
 

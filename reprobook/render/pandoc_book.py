@@ -27,9 +27,11 @@ import jinja2
 from ..errors import RenderError
 from ..project import Project
 from . import ast
-from .shortcodes import expand_includes, substitute
+from .. import ledger
+from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+CLAIMS_PAGE = "claims.html"
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
 CALLOUT_TYPES = ("note", "warning", "important", "tip", "caution")
 
@@ -55,6 +57,7 @@ class Chapter:
     doc: dict  # pandoc AST
     title: str = ""
     facts_used: list[str] = field(default_factory=list)
+    uses: list[ledger.Use] = field(default_factory=list)  # filled by the HTML transform
 
     @property
     def page(self) -> str:
@@ -180,10 +183,23 @@ def _relpath(target: PurePosixPath, start: PurePosixPath) -> str:
 def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
               figure_dir: Path | None = None) -> list[dict]:
     """The chapter's blocks, with the Quarto features resolved for `fmt`
-    ("html" or "typst")."""
+    ("html" or "typst"). For HTML it also records where each fact is
+    printed (chapter.uses), for the claims ledger."""
+    pending: list[tuple[str, str, str]] = []  # (key, anchor, printed text) awaiting their sentence
+    counts: dict[str, int] = {}
+    if fmt == "html":
+        chapter.uses = []
 
     def visit(el: dict):
         kind = el["t"]
+        if kind == "Link" and el["c"][2][0].startswith(CLAIM_SCHEME):
+            return _claim_link(el, chapter, fmt, pending, counts)
+        if kind in ("Para", "Plain", "Header", "LineBlock") and pending:
+            text = ast.stringify(el)
+            for key, anchor, printed in pending:
+                chapter.uses.append(ledger.Use(key, chapter.page, anchor, chapter.title,
+                                               ledger.split_sentence(text, printed)))
+            pending.clear()
         if kind == "Cite":
             return _crossref(el, chapter, targets, fmt)
         if kind == "Figure":
@@ -195,6 +211,18 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         return None
 
     return ast.walk(chapter.doc["blocks"], visit)
+
+
+def _claim_link(el: dict, chapter: Chapter, fmt: str, pending: list, counts: dict):
+    (_, classes, kvs), inlines, (target, _) = el["c"]
+    key = target.removeprefix(CLAIM_SCHEME)
+    if fmt != "html":
+        return {"t": "Span", "c": [["", classes, kvs], inlines]}
+    counts[key] = counts.get(key, 0) + 1
+    anchor = f"use-{key}-{counts[key]}"
+    pending.append((key, anchor, ast.stringify(inlines)))
+    href = f"{_relative(chapter.page, CLAIMS_PAGE)}#claim-{key}"
+    return {"t": "Link", "c": [[anchor, classes, kvs], inlines, [href, "Where this number comes from"]]}
 
 
 def _crossref(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str):
@@ -312,13 +340,32 @@ def _bibliography_args(project: Project) -> list[str]:
 
 
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
-                site: Path, figure_dir: Path, context: dict) -> list[Path]:
+                site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
+                checks: dict[str, dict]) -> list[Path]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              autoescape=jinja2.select_autoescape(["html"]),
                              keep_trailing_newline=True)
     page_template = env.get_template("page.html")
     fragment = TEMPLATES / "fragment.html"
+    pages = [(c.title, c.number, c.page) for c in chapters] + [("Claims ledger", None, CLAIMS_PAGE)]
     written = []
+
+    def write_page(index: int, body: str, toc: str) -> None:
+        title, _, page = pages[index]
+        root = _relpath(PurePosixPath("."), PurePosixPath(page).parent) or "."
+        nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
+               for i, (t, n, p) in enumerate(pages)]
+        rendered = page_template.render(
+            project=project, title=title, body=body, toc=toc, nav=nav,
+            root=root.rstrip("/") or ".",
+            prev=nav[index - 1] if index > 0 else None,
+            next=nav[index + 1] if index + 1 < len(pages) else None,
+            **context)
+        target = site / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(rendered, encoding="utf-8")
+        written.append(target)
+
     for index, chapter in enumerate(chapters):
         blocks = transform(chapter, targets, "html", figure_dir)
         doc = {**chapter.doc, "blocks": blocks}
@@ -328,20 +375,15 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
         out = run_pandoc(args, json.dumps(doc), cwd=project.root)
         toc, _, body = out.partition("<!-- reprobook:body -->")
-        page = chapter.page
-        root = _relpath(PurePosixPath("."), PurePosixPath(page).parent) or "."
-        nav = [{"title": c.title, "number": c.number, "href": _relative(page, c.page),
-                "current": c is chapter} for c in chapters]
-        rendered = page_template.render(
-            project=project, chapter=chapter, body=body, toc=toc.strip(), nav=nav,
-            root=root.rstrip("/") or ".",
-            prev=nav[index - 1] if index > 0 else None,
-            next=nav[index + 1] if index + 1 < len(chapters) else None,
-            **context)
-        target = site / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rendered, encoding="utf-8")
-        written.append(target)
+        write_page(index, body, toc.strip())
+
+    entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
+    body = env.get_template("claims.html").render(
+        entries=entries, checks=checks, severity=ledger.SEVERITY,
+        unused=[e for e in entries if not e.uses])
+    write_page(len(pages) - 1, body, "")
+    ledger.write_json(entries, site / "claims.json")
+
     assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
@@ -384,13 +426,13 @@ def font_paths(project: Project) -> list[Path]:
 
 
 # ------------------------------------------------------------------ entry
-def render(project: Project, facts: dict[str, dict], stage: Path, site: Path,
-           context: dict, timestamp: int) -> dict:
+def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], stage: Path,
+           site: Path, context: dict, timestamp: int) -> dict:
     """Render every format into `site`; `stage` holds figures/ and scratch."""
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     figure_dir = stage / "figures"
-    pages = render_html(project, chapters, targets, site, figure_dir, context)
+    pages = render_html(project, chapters, targets, site, figure_dir, context, facts, checks)
     if figure_dir.is_dir():
         shutil.copytree(figure_dir, site / "figures", dirs_exist_ok=True)
     pdf = None

@@ -11,6 +11,9 @@ from pathlib import Path
 from ..errors import RenderError
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
+# Printed facts become links to their claims-ledger entry; the renderer
+# resolves this pseudo-scheme per page (and drops the link in the PDF).
+CLAIM_SCHEME = "reprobook-claim:"
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@])")
 
 
@@ -42,8 +45,9 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0) -> str:
 
 def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, list[str]]:
     """Replace each `{{< var key >}}` with the fact's text. In running text it
-    becomes a span carrying the key (`<span class="fact" data-key=...>` in
-    HTML) so every printed number can be traced; inside an attribute value
+    becomes a link to its claims-ledger entry carrying the key
+    (`<a class="fact" data-key=...>` in HTML) so every printed number can be
+    traced; inside an attribute value
     (`fig-alt="{{< var k >}}"`) it is plain text. Returns the new text and the
     keys used, in order."""
     used: list[str] = []
@@ -60,7 +64,7 @@ def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, lis
         value = facts[args]["text"]
         if _inside_attribute(text, match.start()):
             return value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'[{escape_markdown(value)}]{{.fact data-key="{args}"}}'
+        return f'[{escape_markdown(value)}]({CLAIM_SCHEME}{args}){{.fact data-key="{args}"}}'
 
     return SHORTCODE.sub(replace, text), used
 

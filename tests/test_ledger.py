@@ -1,0 +1,81 @@
+"""The claims ledger: every printed number links to its entry, every entry
+links back, and no chapter prints a number the ledger does not hold."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin
+
+import pytest
+from bs4 import BeautifulSoup
+
+# Numbers that are labels, not claims: years used as dates, and numbered
+# references to the report's or this book's own parts ("Figure 5", "Box 1",
+# "Section 1.2", "Brigade 7"). Everything else must come from the ledger.
+LABEL = re.compile(r"\b(Figure|Figures|Table|Map|Maps|Box|Boxes|Section|Sections|Chapter|Brigade|"
+                   r"Brigades|Region|No\.)\s+\d+(\.\d+)*(\s*(and|,|-|–)\s*\d+)*", re.I)
+YEAR = re.compile(r"\b(19|20)\d\d(s|s?\b)")
+
+
+def pages(site):
+    return sorted(p for p in site.rglob("*.html") if p.name != "claims.html")
+
+
+@pytest.fixture(scope="module")
+def ledger(built):
+    project, _ = built
+    return json.loads((project.site_dir / "claims.json").read_text())
+
+
+def test_every_fact_is_in_the_ledger_with_provenance(built, ledger):
+    _, result = built
+    assert set(ledger) == set(result.facts)
+    for key, entry in ledger.items():
+        assert entry["notebook"].startswith("notebooks/") and entry["cell"], key
+        assert entry["status"] in {"computed", "consistent", "within-qualifier", "unverifiable",
+                                   "inconsistent"}
+
+
+def test_printed_numbers_link_to_ledger_and_back(built, ledger):
+    project, _ = built
+    claims = BeautifulSoup((project.site_dir / "claims.html").read_text(), "html.parser")
+    claim_ids = {row["id"] for row in claims.select("tr[id^=claim-]")}
+    seen = 0
+    for page in pages(project.site_dir):
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        rel = str(page.relative_to(project.site_dir))
+        for link in soup.select("main a.fact"):
+            seen += 1
+            target = urljoin(rel, link["href"])
+            assert target.startswith("claims.html#claim-"), target
+            assert target.split("#")[1] in claim_ids
+            back = {(u["page"], u["anchor"]) for u in ledger[link["data-key"]]["printed_at"]}
+            assert (rel, link["id"]) in back
+    assert seen > 10
+
+
+def _prose_numbers(soup) -> list[str]:
+    main = soup.find("main")
+    for tag in main.select("a.fact, table, nav, .header-section-number, sup, .footnotes, "
+                           "figure img, code, .csl-entry, #refs"):
+        tag.decompose()
+    text = main.get_text(" ")
+    text = LABEL.sub(" ", text)
+    text = YEAR.sub(" ", text)
+    return re.findall(r"\d[\d,.]*%?", text)
+
+
+def test_no_chapter_prints_a_number_outside_the_ledger(built):
+    project, _ = built
+    offenders = {}
+    for page in pages(project.site_dir):
+        found = _prose_numbers(BeautifulSoup(page.read_text(), "html.parser"))
+        if found:
+            offenders[str(page.relative_to(project.site_dir))] = found
+    assert offenders == {}
+
+
+def test_the_unledgered_number_check_catches_a_typed_number():
+    soup = BeautifulSoup("<main><p>We found 42 sites in 2021, see Figure 5.</p></main>", "html.parser")
+    assert _prose_numbers(soup) == ["42"]

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import changes as changelib
 from . import execute as execution
 from . import facts as factlib
+from . import manifest
+from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
 from .notebook import FACTS_FILE
 from .project import Project
@@ -22,7 +25,7 @@ from .publish import swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.shortcodes import SHORTCODE, expand_includes
-from .validate import require_valid
+from .validate import require_valid, resource_paths
 
 
 class Reporter(Protocol):
@@ -45,7 +48,8 @@ class BuildResult:
     cached: list[str] = field(default_factory=list)
     facts: dict[str, dict] = field(default_factory=dict)
     checks: dict[str, dict] = field(default_factory=dict)
-    site: Path | None = None
+    site: Path | None = None  # the published site
+    output_dir: Path | None = None  # this edition's pages (the site itself without editions)
     pdf: Path | None = None
     renderer: str = ""
 
@@ -135,40 +139,158 @@ def _stage_outputs(project: Project, stage: Path) -> None:
             shutil.copy2(project.root / relative, dest)
 
 
+def _render(project: Project, result: BuildResult, stage: Path, site: Path, renderer: str,
+            reporter: Reporter, context: dict, timestamp: int) -> None:
+    """Render one edition of the book into `site` (a fresh directory)."""
+    stage.mkdir(parents=True, exist_ok=True)
+    _stage_outputs(project, stage)
+    site.mkdir(parents=True)
+    use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
+    if use_quarto:
+        reporter.step("render with Quarto")
+        quarto_renderer.render(project, site)
+        result.renderer = "quarto"
+    else:
+        reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
+        pandoc_book.render(project, result.facts, result.checks, stage, site, context,
+                           timestamp=timestamp)
+        result.renderer = "builtin"
+    factlib.write_json(result.facts, site / "facts.json")
+    factlib.write_json(result.checks, site / "checks.json")
+    manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))
+    result.output_dir = site
+    pdf = site / context["pdf_name"]
+    result.pdf = pdf if pdf.is_file() else None
+
+
 def build(project: Project, reporter: Reporter | None = None, jobs: int | None = None,
-          renderer: str = "auto") -> BuildResult:
+          renderer: str = "auto", edition: str | None = None) -> BuildResult:
+    """Build and publish. With an editions registry, every edition (or just
+    `edition`) is built into <site>/<number>/; the result returned is the
+    newest edition built. The site is swapped in only if everything
+    succeeded."""
     reporter = reporter or SilentReporter()
     started = time.monotonic()
-    result = check(project, reporter, jobs)
-
+    registry = load_editions(project.root)
+    if edition and not any(e.number == edition for e in registry):
+        raise BuildError(f"no edition '{edition}' in editions.yml "
+                         f"(known: {', '.join(e.number for e in registry) or 'none'})")
     project.work_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix="stage-", dir=project.work_dir))
     try:
-        _stage_outputs(project, stage)
         site = stage / "site"
-        site.mkdir()
-        use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
-        if use_quarto:
-            reporter.step("render with Quarto")
-            quarto_renderer.render(project, site)
-            result.renderer = "quarto"
+        if not registry:
+            result = check(project, reporter, jobs)
+            _render(project, result, stage / "work", site, renderer, reporter,
+                    {"pdf_name": project.pdf_name}, source_date_epoch(project))
         else:
-            reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
-            context = {"pdf_name": project.pdf_name}
-            pandoc_book.render(project, result.facts, result.checks, stage, site, context,
-                               timestamp=source_date_epoch(project))
-            result.renderer = "builtin"
-        factlib.write_json(result.facts, site / "facts.json")
-        factlib.write_json(result.checks, site / "checks.json")
+            result = _build_editions(project.root, registry, edition, stage, site, renderer,
+                                     reporter, jobs)
         swap_in(site, project.site_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    # Paths now point into the published site.
+    relative = result.output_dir.relative_to(stage / "site")
+    result.output_dir = project.site_dir / relative
     result.site = project.site_dir
-    pdf = project.site_dir / project.pdf_name
-    result.pdf = pdf if pdf.is_file() else None
+    if result.pdf is not None:
+        result.pdf = result.output_dir / result.pdf.name
     reporter.done(f"published {project.site_dir.relative_to(project.root)}/ "
                   f"in {time.monotonic() - started:.1f}s")
     return result
+
+
+def pdf_name(project: Project, number: str) -> str:
+    name = Path(project.pdf_name)
+    return f"{name.stem}-{number}{name.suffix}"
+
+
+def _build_editions(root: Path, registry: list[Edition], only: str | None, stage: Path,
+                    site: Path, renderer: str, reporter: Reporter, jobs: int | None) -> BuildResult:
+    from .project import load_project
+
+    projects = {e.number: load_project(root, profile=e.profile) for e in registry}
+    newest = registry[-1]
+    nav = [{"number": e.number, "date": e.date, "status": e.status, "latest": e is newest,
+            "pages": sorted(pandoc_book.page_names(projects[e.number]))
+            + ([pandoc_book.CHANGES_PAGE] if i else [])}
+           for i, e in enumerate(registry)]
+    published = root / projects[newest.number].output_dir
+    if only and published.is_dir():
+        shutil.copytree(published, site)  # keep the other editions as published
+    site.mkdir(parents=True, exist_ok=True)
+    results: dict[str, BuildResult] = {}
+    previous: tuple[Edition, BuildResult] | None = None
+    for index, ed in enumerate(registry):
+        project = projects[ed.number]
+        prior_dir = site / registry[index - 1].number if index else None
+        if only and ed.number != only:
+            if (site / ed.number / "facts.json").is_file():
+                import json
+
+                prior = BuildResult(plan=[])
+                prior.facts = json.loads((site / ed.number / "facts.json").read_text())
+                prior.output_dir = site / ed.number
+                previous = (ed, prior)
+            continue
+        reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
+        for problem in check_pins(root, ed, resource_paths(project)):
+            raise BuildError(f"edition {ed.number} cannot be rebuilt as pinned: {problem}")
+        result = check(project, reporter, jobs)
+        changes = None
+        if previous is not None and prior_dir is not None:
+            old_ed, old = previous
+            changes = changelib.compare(
+                old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
+                root / "figures",
+                sorted(pandoc_book.page_names(projects[old_ed.number])),
+                sorted(pandoc_book.page_names(project)))
+        edition_site = site / ed.number
+        if edition_site.exists():
+            shutil.rmtree(edition_site)
+        context = {"pdf_name": pdf_name(project, ed.number), "changes": changes,
+                   "edition": {"number": ed.number, "date": ed.date, "title": ed.title,
+                               "status": ed.status, "summary": ed.summary,
+                               "latest": newest.number, "is_latest": ed is newest},
+                   "editions": nav}
+        _render(project, result, stage / ed.number, edition_site, renderer, reporter, context,
+                ed.timestamp)
+        results[ed.number] = result
+        previous = (ed, result)
+    _write_root(site, registry, newest)
+    return results[only or newest.number]
+
+
+def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
+    """The site root: a small page that sends readers to the newest edition
+    and lists all of them, plus editions.json for tools."""
+    import html
+
+    write_registry_json(registry, site / "editions.json")
+    items = "\n".join(
+        f'<li><a href="{e.number}/index.html">Edition {html.escape(e.number)}</a> '
+        f'({html.escape(e.date)}, {html.escape(e.status)}): {html.escape(e.title)}</li>'
+        for e in reversed(registry))
+    (site / "index.html").write_text(f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Editions</title>
+<meta http-equiv="refresh" content="0; url={newest.number}/index.html">
+<link rel="canonical" href="{newest.number}/index.html">
+</head>
+<body>
+<main>
+<h1>Editions</h1>
+<p>The newest edition is <a href="{newest.number}/index.html">{html.escape(newest.number)}</a>.</p>
+<ul>
+{items}
+</ul>
+</main>
+</body>
+</html>
+""", encoding="utf-8")
 
 
 def clean(project: Project, cache: bool = True) -> list[Path]:

@@ -57,7 +57,8 @@ def main() -> None:
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks to run in parallel (default: CPU count).")
 @click.option("--renderer", type=click.Choice(["auto", "quarto", "builtin"]), default="auto",
               help="auto uses Quarto when it is on PATH, else the built-in pandoc + Typst path.")
-def build(root, dry_run, jobs, renderer):
+@click.option("--edition", default=None, help="Build only this edition (others stay as published).")
+def build(root, dry_run, jobs, renderer, edition):
     """Validate data, execute notebooks, render the HTML site and PDF, publish."""
     try:
         project = _project(root)
@@ -65,10 +66,10 @@ def build(root, dry_run, jobs, renderer):
             _print_plan(project)
             return
         console.print(f"[bold]Building[/] {project.title} in {project.root}")
-        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer)
+        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer, edition=edition)
     except BuildError as exc:
         _fail(exc)
-    console.print(f"  site: {result.site}/index.html")
+    console.print(f"  site: {result.site}/index.html (this edition: {result.output_dir}/index.html)")
     if result.pdf:
         console.print(f"  PDF:  {result.pdf}")
 
@@ -96,6 +97,27 @@ def check(root, jobs):
         builder.check(_project(root), ConsoleReporter(), jobs=jobs)
     except BuildError as exc:
         _fail(exc)
+
+
+@main.command()
+@root_option
+@click.option("--edition", default=None, help="Edition number (default: the newest).")
+def verify(root, edition):
+    """Rebuild an edition in a clean temporary directory and compare it byte
+    for byte with the published manifest."""
+    from .verify import verify as run_verify
+
+    try:
+        label, differences = run_verify(_project(root), edition)
+    except BuildError as exc:
+        _fail(exc)
+    name = f"edition {label}" if label else "the publication"
+    if differences:
+        err_console.print(f"[bold red]✗ {name} is not reproduced byte for byte:[/]")
+        for line in differences:
+            err_console.print(f"  - {line}", soft_wrap=True)
+        sys.exit(1)
+    console.print(f"[green]✓[/] {name}: rebuild is byte-identical to the published manifest")
 
 
 @main.command()

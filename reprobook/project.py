@@ -43,6 +43,7 @@ class Project:
     notebooks: tuple[NotebookSpec, ...]
     pdf_name: str
     quarto: dict = field(repr=False, default_factory=dict)
+    profile: str | None = None
 
     @property
     def site_dir(self) -> Path:
@@ -92,10 +93,50 @@ def _flatten_chapters(entries: list) -> list[str]:
     return flat
 
 
-def load_project(root: Path | None = None) -> Project:
+def merge_config(base, extra):
+    """Quarto's profile merge: mappings merge key by key, lists concatenate,
+    anything else is replaced by the profile's value."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for key, value in extra.items():
+            merged[key] = merge_config(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(extra, list):
+        return [*base, *extra]
+    return extra
+
+
+def active_profile(root: Path, quarto: dict, profile: str | None) -> str | None:
+    """As Quarto: an explicit profile, else QUARTO_PROFILE, else the
+    `profile: default:` of _quarto.yml."""
+    import os
+
+    if profile:
+        return profile
+    if os.environ.get("QUARTO_PROFILE"):
+        return os.environ["QUARTO_PROFILE"].split(",")[0]
+    default = (quarto.get("profile") or {}).get("default")
+    if isinstance(default, list):
+        default = default[0] if default else None
+    return default
+
+
+def load_project(root: Path | None = None, profile: str | None = None) -> Project:
+    """Read the project, merging `_quarto-<profile>.yml` and
+    `reprobook-<profile>.yml` over the base files when a profile is active
+    (Quarto's project profiles; we use them for editions)."""
     root = find_root(root)
     quarto = _read_yaml(root / QUARTO_FILE)
     engine = _read_yaml(root / ENGINE_FILE)
+    profile = active_profile(root, quarto, profile)
+    if profile:
+        profile_file = root / f"_quarto-{profile}.yml"
+        if not profile_file.is_file():
+            raise ConfigError(f"profile '{profile}' has no {profile_file.name}")
+        quarto = merge_config(quarto, _read_yaml(profile_file))
+        engine_profile = root / f"reprobook-{profile}.yml"
+        if engine_profile.is_file():
+            engine = merge_config(engine, _read_yaml(engine_profile))
 
     book = quarto.get("book") or {}
     if quarto.get("project", {}).get("type") != "book":
@@ -138,4 +179,5 @@ def load_project(root: Path | None = None) -> Project:
         notebooks=tuple(notebooks),
         pdf_name=str(engine.get("pdf", "book.pdf")),
         quarto=quarto,
+        profile=profile,
     )

@@ -4,7 +4,6 @@ temporary copies of the project, so tests never touch the working tree."""
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -15,20 +14,13 @@ from reprobook.project import load_project
 from reprobook.validate import rehash
 
 ROOT = Path(__file__).resolve().parent.parent
-# Generated or local state that a fresh clone does not have.
-NOT_SOURCE = {".git", ".venv", "_site", "_site.previous", ".reprobook", "__pycache__",
-              ".pytest_cache", "test-artifacts", "_variables.yml"}
 
 
 def copy_project(dest: Path) -> Path:
-    def ignore(folder, names):
-        skip = {n for n in names if n in NOT_SOURCE or n.endswith(".egg-info")}
-        if Path(folder).name == "figures":
-            skip |= {n for n in names if n != "README.md"}
-        return skip
+    """A clean copy of this repository's source, as a fresh clone has it."""
+    from reprobook.verify import copy_source
 
-    shutil.copytree(ROOT, dest, ignore=ignore)
-    return dest
+    return copy_source(load_project(ROOT), dest)
 
 
 @pytest.fixture(scope="session")

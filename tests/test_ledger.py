@@ -24,8 +24,8 @@ def pages(site):
 
 @pytest.fixture(scope="module")
 def ledger(built):
-    project, _ = built
-    return json.loads((project.site_dir / "claims.json").read_text())
+    project, result = built
+    return json.loads((result.output_dir / "claims.json").read_text())
 
 
 def test_every_fact_is_in_the_ledger_with_provenance(built, ledger):
@@ -38,13 +38,13 @@ def test_every_fact_is_in_the_ledger_with_provenance(built, ledger):
 
 
 def test_printed_numbers_link_to_ledger_and_back(built, ledger):
-    project, _ = built
-    claims = BeautifulSoup((project.site_dir / "claims.html").read_text(), "html.parser")
+    project, result = built
+    claims = BeautifulSoup((result.output_dir / "claims.html").read_text(), "html.parser")
     claim_ids = {row["id"] for row in claims.select("tr[id^=claim-]")}
     seen = 0
-    for page in pages(project.site_dir):
+    for page in pages(result.output_dir):
         soup = BeautifulSoup(page.read_text(), "html.parser")
-        rel = str(page.relative_to(project.site_dir))
+        rel = str(page.relative_to(result.output_dir))
         for link in soup.select("main a.fact"):
             seen += 1
             target = urljoin(rel, link["href"])
@@ -67,12 +67,12 @@ def _prose_numbers(soup) -> list[str]:
 
 
 def test_no_chapter_prints_a_number_outside_the_ledger(built):
-    project, _ = built
+    project, result = built
     offenders = {}
-    for page in pages(project.site_dir):
+    for page in pages(result.output_dir):
         found = _prose_numbers(BeautifulSoup(page.read_text(), "html.parser"))
         if found:
-            offenders[str(page.relative_to(project.site_dir))] = found
+            offenders[str(page.relative_to(result.output_dir))] = found
     assert offenders == {}
 
 

@@ -16,7 +16,7 @@ COUP_YEAR = 2021  # the report's split: 2013-2020 pre-coup, 2021-2024 post-coup
 
 @pytest.fixture(scope="module")
 def raw(built):
-    project, _ = built
+    project, result = built
     sites = pd.read_csv(project.root / "data/raw/mining-sites-per-year.csv")
     stated = pd.read_csv(project.root / "data/raw/report-stated-figures.csv").set_index("key")
     return sites, stated
@@ -24,8 +24,8 @@ def raw(built):
 
 @pytest.fixture(scope="module")
 def chapter_facts(built):
-    project, _ = built
-    html = (project.site_dir / "chapters/mining-expansion.html").read_text(encoding="utf-8")
+    project, result = built
+    html = (result.output_dir / "chapters/mining-expansion.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     printed: dict[str, set[str]] = {}
     for span in soup.select("main .fact"):
@@ -106,38 +106,38 @@ def test_pdf_prints_the_same_numbers(raw, pdf_text):
 
 
 def test_figure_csv_is_the_plotted_data(built, raw):
-    project, _ = built
+    project, result = built
     sites, _ = raw
-    csv = pd.read_csv(project.site_dir / "figures/mining-sites-per-year.csv")
+    csv = pd.read_csv(result.output_dir / "figures/mining-sites-per-year.csv")
     assert list(csv.iloc[:, 0]) == list(sites.year)
     assert list(csv.new_mining_sites) == list(sites.new_sites)
     assert list(csv.new_collection_pits) == list(sites.new_pits)
 
 
 def test_table_in_html_matches_data(built, raw):
-    project, _ = built
+    project, result = built
     sites, _ = raw
-    soup = BeautifulSoup((project.site_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
+    soup = BeautifulSoup((result.output_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
     table = soup.find("table", id="tbl-sites-per-year")
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")]
     assert rows == [[str(r.year), f"{r.new_sites:,}", f"{r.new_pits:,}"] for r in sites.itertuples()]
 
 
 def test_figures_are_numbered_and_referenced(built):
-    project, _ = built
-    soup = BeautifulSoup((project.site_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
+    project, result = built
+    soup = BeautifulSoup((result.output_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
     figure = soup.find("figure", id="fig-mining-sites-per-year")
     assert figure.find("figcaption").get_text().startswith("Figure ")
     assert figure.find("img")["alt"].startswith("Two bar charts")
     link = soup.find("a", class_="xref", href="#fig-mining-sites-per-year")
     assert link is not None and re.fullmatch(r"Figure \d+", link.get_text())
-    assert (project.site_dir / "figures/mining-sites-per-year.svg").is_file()
+    assert (result.output_dir / "figures/mining-sites-per-year.svg").is_file()
 
 
 def test_site_has_index_and_chapter_and_pdf(built):
     project, result = built
-    assert (project.site_dir / "index.html").is_file()
-    assert (project.site_dir / "chapters/mining-expansion.html").is_file()
+    assert (result.output_dir / "index.html").is_file()
+    assert (result.output_dir / "chapters/mining-expansion.html").is_file()
     assert result.pdf is not None and result.pdf.read_bytes().startswith(b"%PDF")
     assert len(PdfReader(result.pdf).pages) >= 3
 

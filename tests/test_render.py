@@ -97,7 +97,7 @@ def test_navigation_prev_next_and_sidebar(book):
     page = soup(book, "chapters/one.html")
     assert page.find("a", rel="prev")["href"] == "../index.html"
     assert page.find("a", rel="next")["href"] == "two.html"
-    assert [a.get_text(" ", strip=True) for a in page.select("nav.sidebar a")] == ["Welcome", "1 One", "2 Two"]
+    assert [a.get_text(" ", strip=True) for a in page.select("nav.sidebar a")] == ["Welcome", "1 One", "2 Two", "Claims ledger"]
     assert page.select_one("a.pdf-link")["href"] == "../mini.pdf"
 
 
@@ -134,7 +134,7 @@ def test_uses_quarto_when_on_path(tmp_path, monkeypatch):
     fake = bin_dir / "quarto"
     fake.write_text(textwrap.dedent(f"""\
         #!/bin/sh
-        echo "$@" > {log}
+        echo "$@" >> {log}
         # a real quarto writes the site into --output-dir
         out=""; prev=""
         for a in "$@"; do [ "$prev" = "--output-dir" ] && out="$a"; prev="$a"; done
@@ -144,7 +144,9 @@ def test_uses_quarto_when_on_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     result = build(project)
     assert result.renderer == "quarto"
-    assert log.read_text().startswith(f"render {project.root} --output-dir ")
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith(f"render {project.root} --output-dir ")
+    assert "--version" in calls  # recorded in the build manifest
     assert "alpha:" in (project.root / "_variables.yml").read_text()
     assert (project.site_dir / "index.html").read_text().strip() == "<html>quarto</html>"
 

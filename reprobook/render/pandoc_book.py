@@ -32,8 +32,14 @@ from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
+CHANGES_PAGE = "changes.html"
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
 CALLOUT_TYPES = ("note", "warning", "important", "tip", "caution")
+
+
+def typst_string(text: str) -> str:
+    """A Typst string literal (Typst knows \\u{...}, not JSON's \\uXXXX)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def pandoc_binary() -> str:
@@ -71,6 +77,11 @@ class Target:
     label: str  # "Figure 3", "Chapter 2", "Section 2.1"
     page: str
     anchor: str
+
+
+def page_names(project: Project) -> set[str]:
+    """The HTML pages a build of `project` publishes (without rendering)."""
+    return {str(PurePosixPath(c).with_suffix(".html")) for c in project.chapters} | {CLAIMS_PAGE}
 
 
 # ---------------------------------------------------------------- parsing
@@ -217,7 +228,9 @@ def _claim_link(el: dict, chapter: Chapter, fmt: str, pending: list, counts: dic
     (_, classes, kvs), inlines, (target, _) = el["c"]
     key = target.removeprefix(CLAIM_SCHEME)
     if fmt != "html":
-        return {"t": "Span", "c": [["", classes, kvs], inlines]}
+        # A Typst string, so a number that lands at the start of a line is
+        # never read as list markup ("2023." would start an enumeration).
+        return ast.raw_inline("typst", "#" + typst_string(ast.stringify(inlines)))
     counts[key] = counts.get(key, 0) + 1
     anchor = f"use-{key}-{counts[key]}"
     pending.append((key, anchor, ast.stringify(inlines)))
@@ -262,7 +275,7 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
     if fmt == "typst":
         print_src = _print_variant(chapter, src, figure_dir)
         content = [{"t": "Plain", "c": [ast.raw_inline(
-            "typst", f'#image("{print_src}", alt: {json.dumps(alt)}, width: 100%)')]}]
+            "typst", f'#image("{print_src}", alt: {typst_string(alt)}, width: 100%)')]}]
         return {"t": "Figure", "c": [[ident, classes, kvs], caption, content]}
     new_image = {"t": "Image", "c": [["", [], [("loading", "lazy")]], ast.str_inlines(alt),
                                      image["c"][2]]}
@@ -319,7 +332,7 @@ def _callout(el: dict, fmt: str):
         raise RenderError(f"unknown callout type 'callout-{kind}' (use one of {CALLOUT_TYPES})")
     title = dict(kvs).get("title") or kind.capitalize()
     if fmt == "typst":
-        return [ast.raw_block("typst", f'#callout("{kind}", {json.dumps(title)})['),
+        return [ast.raw_block("typst", f'#callout("{kind}", {typst_string(title)})['),
                 *blocks, ast.raw_block("typst", "]")]
     header = ast.raw_block("html", f'<div class="callout-title">{html.escape(title)}</div>')
     attrs = [ident, ["callout", f"callout-{kind}"], [("role", "note")]]
@@ -348,6 +361,9 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     page_template = env.get_template("page.html")
     fragment = TEMPLATES / "fragment.html"
     pages = [(c.title, c.number, c.page) for c in chapters] + [("Claims ledger", None, CLAIMS_PAGE)]
+    changes = context.get("changes")
+    if changes is not None:
+        pages.append((f"What changed since {changes.previous}", None, CHANGES_PAGE))
     written = []
 
     def write_page(index: int, body: str, toc: str) -> None:
@@ -356,7 +372,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
                for i, (t, n, p) in enumerate(pages)]
         rendered = page_template.render(
-            project=project, title=title, body=body, toc=toc, nav=nav,
+            project=project, title=title, body=body, toc=toc, nav=nav, page=page,
             root=root.rstrip("/") or ".",
             prev=nav[index - 1] if index > 0 else None,
             next=nav[index + 1] if index + 1 < len(pages) else None,
@@ -381,8 +397,11 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     body = env.get_template("claims.html").render(
         entries=entries, checks=checks, severity=ledger.SEVERITY,
         unused=[e for e in entries if not e.uses])
-    write_page(len(pages) - 1, body, "")
+    write_page(len(chapters), body, "")
     ledger.write_json(entries, site / "claims.json")
+    if changes is not None:
+        body = env.get_template("changes.html").render(changes=changes, facts=facts)
+        write_page(len(chapters) + 1, body, "")
 
     assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -401,8 +420,10 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
         blocks.extend(transform(chapter, targets, "typst", figure_dir))
     meta = chapters[0].doc["meta"]
     doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
+    edition = context.get("edition") or {}
     variables = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
-                 "date": project.date, "lang": project.language, **context}
+                 "date": edition.get("date") or project.date, "lang": project.language,
+                 "edition": edition.get("number", "")}
     var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
     typ = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
                       "--wrap=preserve", *var_args, *_bibliography_args(project)],
@@ -438,6 +459,6 @@ def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], st
     pdf = None
     if "typst" in project.formats or "pdf" in project.formats:
         pdf = render_pdf(project, chapters, targets, stage, figure_dir,
-                         site / project.pdf_name, context, timestamp)
+                         site / context["pdf_name"], context, timestamp)
     return {"pages": pages, "pdf": pdf,
             "facts_used": {c.source: c.facts_used for c in chapters}}

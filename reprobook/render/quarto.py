@@ -17,6 +17,8 @@ def render(project: Project, site: Path) -> None:
     if quarto is None:
         raise RenderError("quarto is not on PATH")
     cmd = [quarto, "render", str(project.root), "--output-dir", str(site)]
+    if project.profile:  # an edition is a Quarto profile
+        cmd += ["--profile", project.profile]
     proc = subprocess.run(cmd, cwd=project.root, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RenderError(f"quarto render failed:\n{proc.stderr.strip()[-4000:]}")

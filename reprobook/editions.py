@@ -1,0 +1,98 @@
+"""Editions: versions of the publication that live side by side.
+
+`editions.yml` (the registry) lists each edition: number, date, title,
+status, summary, the Quarto profile that selects its chapters and notebooks
+(`_quarto-<profile>.yml`, `reprobook-<profile>.yml`), and what pins it: the
+sha256 of its raw inputs and of the environment lock. Each edition is
+published at `<site>/<number>/`; the site root points to the newest.
+
+A project without editions.yml has one implicit edition, built at the root
+of the site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+REGISTRY = "editions.yml"
+
+
+@dataclass(frozen=True)
+class Edition:
+    number: str
+    date: str
+    title: str
+    status: str  # "current" or "superseded"
+    summary: str
+    profile: str | None
+    pins: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def timestamp(self) -> int:
+        """The edition's date as SOURCE_DATE_EPOCH: outputs carry the
+        edition's date, never the build machine's clock."""
+        day = dt.date.fromisoformat(self.date)
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def load_editions(root: Path) -> list[Edition]:
+    path = root / REGISTRY
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    editions = []
+    for entry in data.get("editions") or []:
+        missing = [k for k in ("number", "date", "title", "status", "summary") if not entry.get(k)]
+        if missing:
+            raise ConfigError(f"{REGISTRY}: edition {entry.get('number', '?')} lacks {missing}")
+        try:
+            dt.date.fromisoformat(str(entry["date"]))
+        except ValueError:
+            raise ConfigError(f"{REGISTRY}: edition {entry['number']} date must be YYYY-MM-DD") from None
+        editions.append(Edition(str(entry["number"]), str(entry["date"]), str(entry["title"]),
+                                str(entry["status"]), str(entry["summary"]).strip(),
+                                entry.get("profile"), entry.get("pins") or {}))
+    numbers = [e.number for e in editions]
+    if len(set(numbers)) != len(numbers):
+        raise ConfigError(f"{REGISTRY}: edition numbers must be unique: {numbers}")
+    return sorted(editions, key=lambda e: [int(p) for p in e.number.split(".")])
+
+
+def latest(editions: list[Edition]) -> Edition:
+    return editions[-1]
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_pins(root: Path, edition: Edition, raw_files: dict[str, Path]) -> list[str]:
+    """Differences between the edition's pinned checksums and the tree:
+    a pinned raw input (by resource name) or the environment lock that no
+    longer matches. An empty list means the edition is reproducible from
+    this tree."""
+    problems = []
+    for name, expected in (edition.pins.get("inputs") or {}).items():
+        path = raw_files.get(name)
+        if path is None:
+            problems.append(f"pinned input '{name}' is no longer in the data package")
+        elif file_sha256(path) != expected:
+            problems.append(f"{path.relative_to(root)} differs from the checksum pinned for "
+                            f"edition {edition.number}")
+    lock = edition.pins.get("environment")
+    if lock and (root / "requirements.lock").is_file() and file_sha256(root / "requirements.lock") != lock:
+        problems.append(f"requirements.lock differs from the one pinned for edition {edition.number}")
+    return problems
+
+
+def write_registry_json(editions: list[Edition], path: Path) -> None:
+    data = [{"number": e.number, "date": e.date, "title": e.title, "status": e.status,
+             "summary": e.summary, "path": f"{e.number}/"} for e in editions]
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,80 @@
+"""Build manifests: the sha256 of everything that went into an edition and
+everything that came out, plus tool versions. `reprobook verify` rebuilds an
+edition in a clean directory and compares the two manifests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+from .project import Project
+from .validate import resource_paths
+
+MANIFEST = "manifest.json"
+LOCK_FILE = "requirements.lock"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tool_versions(renderer: str) -> dict[str, str]:
+    import pypandoc
+    import typst
+
+    versions = {"python": platform.python_version(), "pandoc": pypandoc.get_pandoc_version(),
+                "typst": getattr(typst, "__version__", "unknown"), "renderer": renderer}
+    if renderer == "quarto":
+        import subprocess
+
+        proc = subprocess.run(["quarto", "--version"], capture_output=True, text=True)
+        versions["quarto"] = proc.stdout.strip()
+    return versions
+
+
+def inputs_of(project: Project) -> dict[str, dict[str, str]]:
+    root = project.root
+    raw = {str(p.relative_to(root)): _sha(p) for p in resource_paths(project).values()}
+    raw[project.datapackage] = _sha(root / project.datapackage)
+    lock = root / LOCK_FILE
+    return {
+        "raw": dict(sorted(raw.items())),
+        "notebooks": {nb.path: _sha(root / nb.path) for nb in project.notebooks},
+        "chapters": {c: _sha(root / c) for c in project.chapters},
+        "environment": {LOCK_FILE: _sha(lock)} if lock.is_file() else {},
+    }
+
+
+def outputs_of(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): _sha(p) for p in sorted(site.rglob("*"))
+            if p.is_file() and p.name != MANIFEST}
+
+
+def write(project: Project, site: Path, renderer: str, edition: str | None) -> dict:
+    manifest = {"edition": edition, "inputs": inputs_of(project), "outputs": outputs_of(site),
+                "tools": tool_versions(renderer)}
+    (site / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+    return manifest
+
+
+def compare(expected: dict, actual: dict) -> list[str]:
+    """Human-readable differences, each naming the file; empty if identical."""
+    problems = []
+    for section in ("raw", "notebooks", "chapters", "environment"):
+        want, got = expected["inputs"].get(section, {}), actual["inputs"].get(section, {})
+        for name in sorted(set(want) | set(got)):
+            if want.get(name) != got.get(name):
+                state = "missing" if name not in got else "added" if name not in want else "changed"
+                problems.append(f"input {name}: {state}")
+    want, got = expected["outputs"], actual["outputs"]
+    for name in sorted(set(want) | set(got)):
+        if want.get(name) != got.get(name):
+            state = "missing" if name not in got else "new" if name not in want else "differs"
+            problems.append(f"output {name}: {state}")
+    for tool in sorted(set(expected["tools"]) | set(actual["tools"])):
+        if expected["tools"].get(tool) != actual["tools"].get(tool):
+            problems.append(f"tool {tool}: {expected['tools'].get(tool)} -> {actual['tools'].get(tool)}")
+    return problems

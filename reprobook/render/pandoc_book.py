@@ -209,6 +209,11 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
             return _figure(el, chapter, targets, fmt, figure_dir)
         if kind == "Table" and fmt == "html":
             return _number_table(el, targets)
+        if kind == "Div" and el["c"][0][0] == "refs" and fmt == "typst":
+            # citeproc fills this div later; print the list with hanging
+            # indents and ragged lines (long URLs would stretch justified ones)
+            return [ast.raw_block("typst", "#[#set par(hanging-indent: 2em, justify: false)"),
+                    el, ast.raw_block("typst", "]")]
         if kind == "Div":
             return _callout(el, fmt)
         return None

@@ -115,3 +115,10 @@ def make_mini_project(root: Path, chapters: dict[str, str] | None = None) -> Pat
 @pytest.fixture
 def mini(tmp_path):
     return load_project(make_mini_project(tmp_path / "mini"))
+
+
+@pytest.fixture(scope="session")
+def built_site(built) -> Path:
+    """The built publication's newest edition folder (its index.html, PDF...)."""
+    _, result = built
+    return result.output_dir

@@ -9,7 +9,12 @@ What it adds to plain pandoc, so the chapters' Quarto syntax works
     (pandoc alone reads them as citations);
   - `fig-alt` moved onto the image (pandoc leaves it as a data attribute);
   - callouts styled in HTML and boxed in Typst;
-  - a site around the pages: sidebar, page TOC, previous/next, PDF link.
+  - a book-wide bibliography: with `bibliography:` in _quarto.yml, the page
+    holding a `::: {#refs}` div gets the reference list and the other pages'
+    citations link to it, as in a Quarto book;
+  - text in scripts such as Myanmar marked with its language (scripts.py);
+  - a site around the pages: sidebar, page TOC, previous/next, PDF link,
+    and the project's fonts/ served from the site (webfonts.py).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from ..errors import RenderError
 from ..project import Project
 from . import ast
 from .. import ledger
+from .scripts import mark_languages
 from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
+from .webfonts import publish_fonts
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
@@ -95,9 +102,14 @@ def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
         doc = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text))
         is_index = PurePosixPath(source).name == "index.qmd"
         doc = _promote_title(doc, is_index)
-        if not is_index:
+        # Like the index, a chapter whose title is marked {.unnumbered}
+        # (e.g. References) has no chapter number, nor do its sections.
+        unnumbered = is_index or "unnumbered" in _first_heading_classes(doc)
+        if unnumbered and not is_index:
+            doc = {**doc, "blocks": ast.walk(doc["blocks"], _unnumber)}
+        if not unnumbered:
             number += 1
-        chapter = Chapter(source, None if is_index else number, doc, facts_used=used)
+        chapter = Chapter(source, None if unnumbered else number, doc, facts_used=used)
         chapter.title = _first_heading(doc) or source
         chapters.append(chapter)
     return chapters
@@ -122,6 +134,13 @@ def _unnumber(el: dict):
         if "unnumbered" not in classes:
             return {"t": "Header", "c": [level, [ident, [*classes, "unnumbered"], kvs], inlines]}
     return None
+
+
+def _first_heading_classes(doc: dict) -> list[str]:
+    for block in doc["blocks"]:
+        if block["t"] == "Header" and block["c"][0] == 1:
+            return block["c"][1][1]
+    return []
 
 
 def _first_heading(doc: dict) -> str:
@@ -217,6 +236,11 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
             return _figure(el, chapter, targets, fmt, figure_dir)
         if kind == "Table" and fmt == "html":
             return _number_table(el, targets)
+        if kind == "Div" and el["c"][0][0] == "refs" and fmt == "typst":
+            # citeproc fills this div later; print the list with hanging
+            # indents and ragged lines (long URLs would stretch justified ones)
+            return [ast.raw_block("typst", "#[#set par(hanging-indent: 2em, justify: false)"),
+                    el, ast.raw_block("typst", "]")]
         if kind == "Div":
             return _callout(el, fmt)
         return None
@@ -352,6 +376,38 @@ def _bibliography_args(project: Project) -> list[str]:
     return args
 
 
+def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
+    """The chapter holding the `::: {#refs}` div, where citeproc puts the
+    reference list (Quarto's convention for a book's references page)."""
+    for chapter in chapters:
+        if any(el["t"] == "Div" and el["c"][0][0] == "refs"
+               for el in ast.iter_elements(chapter.doc["blocks"])):
+            return chapter
+    return None
+
+
+def cite_on_page(doc: dict, project: Project, refs_href: str | None) -> dict:
+    """Run citeproc on one page's AST. With `refs_href` (the page holding
+    the book's reference list), the page keeps no list of its own and its
+    citations link to the entries there; pandoc alone would append a list to
+    every citing page, and with suppress-bibliography it would not link."""
+    out = json.loads(run_pandoc(["-f", "json", "-t", "json", *_bibliography_args(project),
+                                 "--metadata=link-citations=true"],
+                                json.dumps(doc), cwd=project.root))
+    if refs_href is None:
+        return out
+
+    def visit(el: dict):
+        if el["t"] == "Div" and el["c"][0][0] == "refs":
+            return []
+        if el["t"] == "Link" and el["c"][2][0].startswith("#ref-"):
+            url, title = el["c"][2]
+            return {"t": "Link", "c": [el["c"][0], el["c"][1], [refs_href + url, title]]}
+        return None
+
+    return {**out, "blocks": ast.walk(out["blocks"], visit)}
+
+
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
                 checks: dict[str, dict]) -> list[Path]:
@@ -360,6 +416,11 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                              keep_trailing_newline=True)
     page_template = env.get_template("page.html")
     fragment = TEMPLATES / "fragment.html"
+    assets = site / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    fonts_css = publish_fonts(project.root / "fonts", assets)
+    bib_args = _bibliography_args(project)
+    refs_chapter = bibliography_page(chapters) if bib_args else None
     pages = [(c.title, c.number, c.page) for c in chapters] + [("Claims ledger", None, CLAIMS_PAGE)]
     changes = context.get("changes")
     if changes is not None:
@@ -376,7 +437,8 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             root=root.rstrip("/") or ".",
             prev=nav[index - 1] if index > 0 else None,
             next=nav[index + 1] if index + 1 < len(pages) else None,
-            **context)
+            fonts_css=fonts_css, **context)
+        rendered = mark_languages(rendered)
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered, encoding="utf-8")
@@ -385,8 +447,12 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     for index, chapter in enumerate(chapters):
         blocks = transform(chapter, targets, "html", figure_dir)
         doc = {**chapter.doc, "blocks": blocks}
+        if bib_args:
+            separate = refs_chapter is not None and chapter is not refs_chapter
+            doc = cite_on_page(doc, project,
+                               _relative(chapter.page, refs_chapter.page) if separate else None)
         args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
-                f"--template={fragment}", "--wrap=none", *_bibliography_args(project)]
+                f"--template={fragment}", "--wrap=none"]
         if chapter.number:
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
         out = run_pandoc(args, json.dumps(doc), cwd=project.root)
@@ -394,17 +460,12 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         write_page(index, body, toc.strip())
 
     entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
-    body = env.get_template("claims.html").render(
-        entries=entries, checks=checks, severity=ledger.SEVERITY,
-        unused=[e for e in entries if not e.uses])
+    body = env.get_template("claims.html").render(entries=entries, checks=checks)
     write_page(len(chapters), body, "")
     ledger.write_json(entries, site / "claims.json")
     if changes is not None:
         body = env.get_template("changes.html").render(changes=changes, facts=facts)
         write_page(len(chapters) + 1, body, "")
-
-    assets = site / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
 
@@ -418,7 +479,12 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
     blocks: list[dict] = []
     for chapter in chapters:
         blocks.extend(transform(chapter, targets, "typst", figure_dir))
-    meta = chapters[0].doc["meta"]
+    meta = dict(chapters[0].doc["meta"])
+    # One document for the whole book: every chapter's `nocite` counts (the
+    # references chapter usually carries `nocite: @*`).
+    nocites = [c.doc["meta"]["nocite"] for c in chapters if "nocite" in c.doc["meta"]]
+    if nocites:
+        meta["nocite"] = {"t": "MetaList", "c": nocites}
     doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
     edition = context.get("edition") or {}
     variables = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
@@ -426,7 +492,8 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                  "edition": edition.get("number", "")}
     var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
     typ = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
-                      "--wrap=preserve", *var_args, *_bibliography_args(project)],
+                      "--wrap=preserve", *var_args, *_bibliography_args(project),
+                      *(["--metadata=link-citations=true"] if _bibliography_args(project) else [])],
                      json.dumps(doc), cwd=project.root)
     source = stage / "book.typ"
     source.write_text(typ, encoding="utf-8")

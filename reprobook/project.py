@@ -141,7 +141,9 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     book = quarto.get("book") or {}
     if quarto.get("project", {}).get("type") != "book":
         raise ConfigError(f"{QUARTO_FILE}: project.type must be 'book'")
-    chapters = _flatten_chapters(book.get("chapters") or [])
+    # Appendices come after the chapters, as in Quarto books.
+    chapters = _flatten_chapters(book.get("chapters") or []) + _flatten_chapters(
+        book.get("appendices") or [])
     if not chapters or Path(chapters[0]).name != "index.qmd":
         raise ConfigError(f"{QUARTO_FILE}: book.chapters must start with index.qmd")
     for chapter in chapters:

@@ -14,8 +14,11 @@ from bs4 import BeautifulSoup
 # references to the report's or this book's own parts ("Figure 5", "Box 1",
 # "Section 1.2", "Brigade 7"). Everything else must come from the ledger.
 LABEL = re.compile(r"\b(Figure|Figures|Table|Map|Maps|Box|Boxes|Section|Sections|Chapter|Brigade|"
-                   r"Brigades|Region|No\.)\s+\d+(\.\d+)*(\s*(and|,|-|–)\s*\d+)*", re.I)
+                   r"Brigades|Battalion|Battalions|Region|No\.)(\s+|-|\s*\()\d+(\.\d+)*\)?"
+                   r"(\s*(and|,|-|–)\s*\d+)*|COVID-19", re.I)
 YEAR = re.compile(r"\b(19|20)\d\d(s|s?\b)")
+DATE = re.compile(r"\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|"
+                  r"October|November|December)\b")
 
 
 def pages(site):
@@ -62,7 +65,7 @@ def _prose_numbers(soup) -> list[str]:
         tag.decompose()
     text = main.get_text(" ")
     text = LABEL.sub(" ", text)
-    text = YEAR.sub(" ", text)
+    text = YEAR.sub(" ", DATE.sub(" ", text))
     return re.findall(r"\d[\d,.]*%?", text)
 
 
@@ -77,5 +80,6 @@ def test_no_chapter_prints_a_number_outside_the_ledger(built):
 
 
 def test_the_unledgered_number_check_catches_a_typed_number():
-    soup = BeautifulSoup("<main><p>We found 42 sites in 2021, see Figure 5.</p></main>", "html.parser")
-    assert _prose_numbers(soup) == ["42"]
+    soup = BeautifulSoup("<main><p>We found 42 sites on 3 May 2021, see Figure 5; "
+                         "Battalion 15 paid 80,000 yuan.</p></main>", "html.parser")
+    assert _prose_numbers(soup) == ["42", "80,000"]

@@ -61,7 +61,7 @@ class Project:
 
 def find_root(start: Path | None = None) -> Path:
     """The nearest directory at or above `start` holding _quarto.yml."""
-    here = (start or Path.cwd()).resolve()
+    here = Path(start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / QUARTO_FILE).is_file():
             return candidate

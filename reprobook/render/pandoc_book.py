@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -92,14 +93,27 @@ def page_names(project: Project) -> set[str]:
 
 
 # ---------------------------------------------------------------- parsing
+def _parallel(fn, items: list) -> list:
+    """Map `fn` over `items` on threads: the work is pandoc subprocesses,
+    so this uses every core; results keep the input order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
+        return list(pool.map(fn, items))
+
+
+def _read_chapter(project: Project, facts: dict[str, dict], source: str) -> tuple[dict, list[str]]:
+    path = project.root / source
+    text = expand_includes(path.read_text(encoding="utf-8"), path, source)
+    text, used = substitute(text, facts, source)
+    return json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text)), used
+
+
 def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
     chapters = []
     number = 0
-    for source in project.chapters:
-        path = project.root / source
-        text = expand_includes(path.read_text(encoding="utf-8"), path, source)
-        text, used = substitute(text, facts, source)
-        doc = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text))
+    parsed = _parallel(lambda source: _read_chapter(project, facts, source), list(project.chapters))
+    for source, (doc, used) in zip(project.chapters, parsed):
         is_index = PurePosixPath(source).name == "index.qmd"
         doc = _promote_title(doc, is_index)
         # Like the index, a chapter whose title is marked {.unnumbered}
@@ -376,6 +390,12 @@ def _bibliography_args(project: Project) -> list[str]:
     return args
 
 
+def _cites(doc: dict) -> bool:
+    """Whether citeproc has work on this page: a bibliographic citation
+    (cross-references are already links by now) or a nocite."""
+    return "nocite" in doc["meta"] or any(el["t"] == "Cite" for el in ast.iter_elements(doc["blocks"]))
+
+
 def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
     """The chapter holding the `::: {#refs}` div, where citeproc puts the
     reference list (Quarto's convention for a book's references page)."""
@@ -444,10 +464,10 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         target.write_text(rendered, encoding="utf-8")
         written.append(target)
 
-    for index, chapter in enumerate(chapters):
+    def to_html(chapter: Chapter) -> tuple[str, str]:
         blocks = transform(chapter, targets, "html", figure_dir)
         doc = {**chapter.doc, "blocks": blocks}
-        if bib_args:
+        if bib_args and (chapter is refs_chapter or _cites(doc)):
             separate = refs_chapter is not None and chapter is not refs_chapter
             doc = cite_on_page(doc, project,
                                _relative(chapter.page, refs_chapter.page) if separate else None)
@@ -457,7 +477,10 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
         out = run_pandoc(args, json.dumps(doc), cwd=project.root)
         toc, _, body = out.partition("<!-- reprobook:body -->")
-        write_page(index, body, toc.strip())
+        return body, toc.strip()
+
+    for index, (body, toc) in enumerate(_parallel(to_html, chapters)):
+        write_page(index, body, toc)
 
     entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
     body = env.get_template("claims.html").render(entries=entries, checks=checks)

@@ -142,8 +142,14 @@ def _locate_failure(nb) -> tuple[int, str]:
     return 0, ""
 
 
-def kernel_environment(output_dir: Path) -> dict[str, str]:
+def kernel_environment(output_dir: Path, profile: str | None = None) -> dict[str, str]:
+    """The kernel's environment. As Quarto does for the code it runs, the
+    active profile is passed on in QUARTO_PROFILE, so a notebook declared
+    only in a profile's reprobook-<profile>.yml finds its own declaration."""
     env = dict(os.environ)
+    env.pop("QUARTO_PROFILE", None)
+    if profile:
+        env["QUARTO_PROFILE"] = profile
     env.update({
         OUTPUT_ENV: str(output_dir),
         "PYTHONHASHSEED": "0",
@@ -174,7 +180,7 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             config=config, resources={"metadata": {"path": str(source.parent)}})
     try:
-        client.execute(env=kernel_environment(outputs))
+        client.execute(env=kernel_environment(outputs, project.profile))
     except CellExecutionError as exc:
         cell, trace = _locate_failure(nb)
         shutil.rmtree(scratch, ignore_errors=True)

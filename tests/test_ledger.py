@@ -21,8 +21,13 @@ DATE = re.compile(r"\b\d{1,2}\s+(January|February|March|April|May|June|July|Augu
                   r"October|November|December)\b")
 
 
+# Generated pages that list the ledger itself (the claims ledger, and an
+# edition's computed "what changed" page with its edition numbers and counts).
+GENERATED = {"claims.html", "changes.html"}
+
+
 def pages(site):
-    return sorted(p for p in site.rglob("*.html") if p.name != "claims.html")
+    return sorted(p for p in site.rglob("*.html") if p.name not in GENERATED)
 
 
 @pytest.fixture(scope="module")

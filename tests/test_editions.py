@@ -1,0 +1,179 @@
+"""Editions side by side: both editions of the real publication are built,
+their switcher links and notices are right, the 1.1 changes page is the
+difference of the two facts files, each PDF carries its edition on the cover,
+and `verify` catches a changed raw input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from reprobook.build import build
+from reprobook.editions import load_editions
+from reprobook.project import load_project
+from reprobook.verify import verify
+
+from .conftest import make_mini_project
+
+
+@pytest.fixture(scope="module")
+def site(built) -> Path:
+    project, _ = built
+    return project.site_dir
+
+
+@pytest.fixture(scope="module")
+def registry(built):
+    project, _ = built
+    return load_editions(project.root)
+
+
+def html_pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+def resolve(page: Path, href: str) -> Path:
+    """The file a relative link on `page` points to (fragment dropped)."""
+    target = PurePosixPath(urlsplit(href).path)
+    return (page.parent / target).resolve()
+
+
+def test_registry_has_both_editions(registry):
+    assert [e.number for e in registry] == ["1.0", "1.1"]
+    assert [e.status for e in registry] == ["superseded", "current"]
+
+
+def test_both_editions_are_built(built, site, registry):
+    _, result = built
+    for edition in registry:
+        folder = site / edition.number
+        assert (folder / "index.html").is_file(), edition.number
+        assert (folder / "facts.json").is_file(), edition.number
+    assert result.output_dir == site / "1.1"
+    assert (site / "1.1/chapters/update-2025.html").is_file()
+    assert (site / "1.1/chapters/reconciliation.html").is_file()
+    assert not (site / "1.0/chapters/update-2025.html").exists()
+
+
+def test_every_edition_switcher_link_resolves(site, registry):
+    checked = 0
+    for edition in registry:
+        for page in html_pages(site / edition.number):
+            soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+            switcher = soup.select_one("nav.edition-switcher")
+            assert switcher is not None, page
+            links = switcher.select("a[href]")
+            assert len(links) == len(registry) - 1, page
+            for link in links:
+                target = resolve(page, link["href"])
+                assert target.is_file(), f"{page.relative_to(site)}: {link['href']} -> missing"
+                assert target.relative_to(site.resolve()).parts[0] == link.get_text(strip=True)
+                checked += 1
+    assert checked > 20
+
+
+def test_superseded_notice_only_on_the_older_edition(site):
+    for page in html_pages(site / "1.0"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        notice = soup.select_one(".edition-notice")
+        assert notice is not None and "superseded" in notice.get_text(), page
+        assert resolve(page, notice.find("a")["href"]).is_file(), page
+    for page in html_pages(site / "1.1"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert soup.select_one(".edition-notice") is None, page
+
+
+def test_changes_page_lists_exactly_the_changed_claims(built, site):
+    project, _ = built
+    old = json.loads((site / "1.0/facts.json").read_text())
+    new = json.loads((site / "1.1/facts.json").read_text())
+    expected = {k for k in old.keys() ^ new.keys()} | {
+        k for k in old.keys() & new.keys()
+        if (old[k]["value"], old[k]["text"]) != (new[k]["value"], new[k]["text"])}
+    assert expected, "edition 1.1 should add claims"
+    page = site / "1.1/changes.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    listed = [code.get_text() for code in soup.select("main code")]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == expected
+
+    base = load_project(project.root)
+    update = load_project(project.root, profile="1.1")
+    new_chapters = {str(PurePosixPath(c).with_suffix(".html")) for c in update.chapters
+                    if c not in base.chapters}
+    assert new_chapters == {"chapters/update-2025.html", "chapters/reconciliation.html"}
+    heading = soup.find("h2", string="Chapters")
+    chapter_links = {a["href"] for a in heading.find_next("ul").select("a")}
+    assert chapter_links == new_chapters
+    for href in chapter_links:
+        assert resolve(page, href).is_file()
+
+
+def test_each_pdf_has_a_stable_name_and_its_edition_on_the_cover(site, registry):
+    for edition in registry:
+        folder = site / edition.number
+        pdfs = sorted(p.name for p in folder.glob("*.pdf"))
+        assert pdfs == [f"unearthing-the-cost-{edition.number}.pdf"]
+        cover = re.sub(r"\s+", " ", PdfReader(folder / pdfs[0]).pages[0].extract_text())
+        assert f"Edition {edition.number}" in cover, cover
+        assert edition.date in cover, cover
+
+
+def test_57_percent_check_has_the_verdict_the_data_gives(built, site):
+    project, _ = built
+    raw = project.root / "data/raw"
+    news = pd.read_csv(raw / "news-2025-figures.csv", dtype=str).set_index("id")
+    trade = pd.read_csv(raw / "report-trade-statistics.csv").set_index("id")
+    row = news.loc["china_imports_share_myanmar"]
+    share = float(row.value)
+    low = float(trade.loc["volume_share_annual_min", "value"])
+    high = float(trade.loc["volume_share_annual_max", "value"])
+    # "nearly X" is X or a little less: it can only fall further below the range.
+    assert row.qualifier == "nearly"
+    expected = "consistent" if low <= share <= high else "inconsistent"
+    assert expected == "inconsistent"  # 57 against 60-87, as published
+    checks = json.loads((site / "1.1/checks.json").read_text())
+    assert checks["update.share_2024_vs_report_range"]["verdict"] == expected
+    assert "update.share_2024_vs_report_range" not in json.loads((site / "1.0/checks.json").read_text())
+    ledger = BeautifulSoup((site / "1.1/claims.html").read_text(encoding="utf-8"), "html.parser")
+    assert "update.share_2024_vs_report_range" in ledger.get_text()
+
+
+# ------------------------------------------------------------------ verify
+def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(textwrap.dedent("""\
+        editions:
+          - number: "1.0"
+            date: "2024-01-02"
+            title: "Mini, first edition"
+            status: current
+            summary: "The fixture book."
+            profile: null
+        """))
+    project = load_project(root)
+    build(project, renderer="builtin")
+    assert (root / "_site/1.0/manifest.json").is_file()
+
+    number, differences = verify(project)
+    assert (number, differences) == ("1.0", [])
+
+    changed = tmp_path / "changed"
+    shutil.copytree(root, changed)
+    data = changed / "data/raw/alpha.csv"
+    content = bytearray(data.read_bytes())
+    content[-2] ^= 0x01  # "2500" -> "2501": one byte, still valid CSV
+    data.write_bytes(bytes(content))
+    number, differences = verify(load_project(changed))
+    assert number == "1.0"
+    assert any("data/raw/alpha.csv" in d for d in differences), differences
+    assert not any("beta.csv" in d for d in differences), differences

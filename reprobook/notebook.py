@@ -37,8 +37,16 @@ def _execution_count() -> int | None:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - notebooks always have IPython
         return None
+    import IPython
+
     shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell else None
+    count = getattr(shell, "execution_count", None) if shell else None
+    if count is None:
+        return None
+    # IPython 9 increments the counter before it runs a cell (checked: the
+    # second cell of a notebook reads 3 while its reply says 2); earlier
+    # versions increment it afterwards.
+    return count - 1 if IPython.version_info >= (9,) else count
 
 
 class Step:

@@ -88,3 +88,18 @@ def test_the_unledgered_number_check_catches_a_typed_number():
     soup = BeautifulSoup("<main><p>We found 42 sites on 3 May 2021, see Figure 5; "
                          "Battalion 15 paid 80,000 yuan.</p></main>", "html.parser")
     assert _prose_numbers(soup) == ["42", "80,000"]
+
+
+def test_ledger_points_at_the_cell_that_computed_the_fact(built):
+    """The cell number in the ledger is the cell whose source records the fact."""
+    import nbformat
+
+    project, result = built
+    notebooks = {}
+    for key, fact in result.facts.items():
+        nb = notebooks.setdefault(fact["notebook"], nbformat.read(project.root / fact["notebook"], as_version=4))
+        cell = nb.cells[fact["cell"] - 1]
+        assert cell.cell_type == "code" and "fact(" in cell.source, f"{key}: cell {fact['cell']}"
+        direct = re.compile(r"fact\(\s*" + re.escape(f'"{key}"'))
+        if any(direct.search(c.source) for c in nb.cells):  # keys built in loops can't be located
+            assert direct.search(cell.source), f"{key} is recorded elsewhere, not in cell {fact['cell']}"

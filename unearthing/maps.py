@@ -110,6 +110,54 @@ def points_inside(ax, points) -> bool:
     return bool(all(x0 <= p.x <= x1 and y0 <= p.y <= y1 for p in points.geometry))
 
 
+# ----------------------------------------------------------------- drawing
+# Plain matplotlib collections: GeoDataFrame.plot redraws the whole figure on
+# every call (draw_idle), which makes a map with a raster basemap slow.
+def _parts(geom):
+    return list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+
+
+def draw_lines(ax, geometries, **kwargs):
+    """Lines, and the outlines of polygons, as one LineCollection."""
+    from matplotlib.collections import LineCollection
+
+    segments = []
+    for geom in geometries:
+        for part in _parts(geom):
+            if part.is_empty:
+                continue
+            if part.geom_type == "Polygon":
+                rings = [part.exterior, *part.interiors]
+                segments.extend(np.asarray(r.coords)[:, :2] for r in rings)
+            elif part.geom_type in ("LineString", "LinearRing"):
+                segments.append(np.asarray(part.coords)[:, :2])
+    collection = LineCollection(segments, **kwargs)
+    ax.add_collection(collection)
+    return collection
+
+
+def fill_polygons(ax, geometries, **kwargs):
+    """Polygons (with holes) as one PathCollection."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    paths = []
+    for geom in geometries:
+        for part in _parts(geom):
+            if part.geom_type != "Polygon" or part.is_empty:
+                continue
+            verts, codes = [], []
+            for ring in [part.exterior, *part.interiors]:
+                xy = np.asarray(ring.coords)[:, :2]
+                verts.append(xy)
+                codes.append([MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY])
+            paths.append(MplPath(np.concatenate(verts), np.concatenate(codes)))
+    collection = PathCollection(paths, **kwargs)
+    collection.set_transform(ax.transData)
+    ax.add_collection(collection)
+    return collection
+
+
 # ------------------------------------------------------------- decorations
 def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black") -> float:
     """Draw a two-segment scale bar in an axes whose units are metres;

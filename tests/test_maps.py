@@ -150,9 +150,21 @@ def test_offline_build_touches_no_network(tmp_path, monkeypatch):
         sources.append(kwargs.get("source"))
         return real_add(ax, *args, **kwargs)
 
+    extents = []
+    real_inside = maps.points_inside
+
+    def checking(ax, points):
+        extents.append((list(points.index), real_inside(ax, points)))
+        return extents[-1][1]
+
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(contextily, "add_basemap", recording)
+    monkeypatch.setattr(maps, "points_inside", checking)
     _run_notebook_in_process(tmp_path, monkeypatch)
+    # Extents: every map checked that it contains each place it names.
+    assert len(extents) == len(MAP_STEMS) and all(ok for _, ok in extents)
+    assert {"Chipwi", "Momauk"} <= set(extents[0][0])
+    assert {"Tengchong", "Longchuan", "Yingjiang"} <= set(extents[3][0])
     assert attempts == []
     assert len(sources) == len(MAP_STEMS)
     assert all(isinstance(s, str) and Path(s).is_file() and s.endswith(".tif") for s in sources)

@@ -17,7 +17,15 @@ from .errors import DataError
 from .project import Project
 
 # Metadata every raw file must carry, beyond its schema.
-REQUIRED_RESOURCE_KEYS = ("name", "path", "title", "description", "sources", "hash", "schema")
+REQUIRED_RESOURCE_KEYS = ("name", "path", "title", "description", "sources", "hash")
+# Tabular files must also describe their columns; other files (GeoJSON layers,
+# rasters) carry provenance and a checksum but no table schema.
+TABULAR_FORMATS = ("csv", "tsv", "xlsx", "xls", "ods")
+
+
+def is_tabular(resource: dict) -> bool:
+    fmt = (resource.get("format") or Path(resource.get("path", "")).suffix.lstrip(".")).lower()
+    return fmt in TABULAR_FORMATS or "schema" in resource
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,8 @@ def _metadata_problems(project: Project, descriptor: dict) -> list[Problem]:
     licences = bool(descriptor.get("licenses"))
     for resource in descriptor.get("resources", []):
         label = str(base.relative_to(project.root) / resource.get("path", "?"))
-        for key in REQUIRED_RESOURCE_KEYS:
+        required = REQUIRED_RESOURCE_KEYS + (("schema",) if is_tabular(resource) else ())
+        for key in required:
             if not resource.get(key):
                 problems.append(Problem(project.datapackage, None, None,
                                         f"resource '{resource.get('name', '?')}' has no '{key}'"))

@@ -1,0 +1,329 @@
+"""Map helpers for the report's seven maps: layers in a metric CRS, distances
+to rivers, scale bar, north arrow, the offline shaded-relief basemap (with
+online tiles as an option), and the before/after figure for local GeoTIFF
+scenes.
+
+All geometry is drawn and measured in UTM zone 47N (EPSG:32647), which covers
+Kachin State; axis units are metres, so distances and the scale bar are true
+to within the projection's scale error (well under 0.1 % here).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+CRS_LONLAT = "EPSG:4326"
+CRS_METRIC = "EPSG:32647"  # WGS 84 / UTM zone 47N
+METRES_PER_MILE = 1609.344
+
+# Attribution lines printed on every map that uses the layer.
+CREDIT_NE = "Boundaries: Natural Earth (public domain)"
+CREDIT_GEONAMES = "Places: GeoNames (CC BY 4.0), Wikipedia"
+CREDIT_RIVERS = "Rivers: WDBII via GSHHG/basemap (LGPL)"
+CREDIT_RELIEF = "Relief: basemap shaded relief"
+
+# Online tiles are an option for users with a network; never the default.
+TILES_ENV = "UNEARTHING_TILES"            # an xyzservices provider name or an http(s) URL template
+TILE_CACHE_ENV = "UNEARTHING_TILE_CACHE"  # where fetched tiles are kept between builds
+
+
+# ----------------------------------------------------------------- layers
+def read_layer(path, crs: str = CRS_METRIC):
+    """A GeoJSON layer as a GeoDataFrame in `crs` (UTM 47N by default)."""
+    import geopandas as gpd
+
+    gdf = gpd.read_file(path, engine="pyogrio")
+    if gdf.crs is None:
+        gdf = gdf.set_crs(CRS_LONLAT)  # GeoJSON is longitude/latitude by definition
+    return gdf.to_crs(crs)
+
+
+def gazetteer_points(gazetteer: pd.DataFrame, crs: str = CRS_METRIC):
+    """Split the gazetteer into located places (a GeoDataFrame in `crs`) and
+    the places without citable coordinates (a plain DataFrame). Rows whose
+    status is 'coordinates unavailable' must carry no coordinates."""
+    import geopandas as gpd
+
+    missing = gazetteer.status == "coordinates unavailable"
+    stray = gazetteer[missing & (gazetteer.latitude.notna() | gazetteer.longitude.notna())]
+    if len(stray):
+        raise ValueError(f"places marked unavailable carry coordinates: {list(stray.place)}")
+    located = gazetteer[~missing].copy()
+    if located[["latitude", "longitude"]].isna().any().any():
+        raise ValueError("a located place has no coordinates")
+    points = gpd.GeoDataFrame(located, geometry=gpd.points_from_xy(located.longitude, located.latitude),
+                              crs=CRS_LONLAT).to_crs(crs)
+    return points, gazetteer[missing].copy()
+
+
+def require_metric(*layers) -> None:
+    for layer in layers:
+        crs = layer.crs
+        if crs is None or not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+            raise ValueError(f"distances need a projected CRS in metres, got {crs}")
+
+
+def nearest_river(points, rivers, *, name_column: str = "place") -> pd.DataFrame:
+    """For each point, the nearest named river and the distance to it (metres
+    and statute miles). Both layers must be in the same metric CRS."""
+    require_metric(points, rivers)
+    if points.crs != rivers.crs:
+        raise ValueError("points and rivers must share one CRS")
+    named = rivers[rivers["name"].fillna("") != ""].dissolve(by="name").reset_index()
+    rows = []
+    for _, point in points.iterrows():
+        distances = named.geometry.distance(point.geometry)
+        best = int(np.argmin(distances.to_numpy()))
+        metres = float(distances.iloc[best])
+        rows.append({name_column: point[name_column], "river": named["name"].iloc[best],
+                     "distance_m": metres, "distance_miles": metres / METRES_PER_MILE})
+    return pd.DataFrame(rows)
+
+
+def padded_bounds(gdf, pad: float) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) of the layer plus `pad` metres on each side."""
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    return xmin - pad, xmax + pad, ymin - pad, ymax + pad
+
+
+def fit_bounds(bounds, aspect: float) -> tuple[float, float, float, float]:
+    """Widen (or heighten) (xmin, xmax, ymin, ymax) about its centre so that
+    width / height == aspect, the shape of the axes it will fill."""
+    x0, x1, y0, y1 = bounds
+    w, h = x1 - x0, y1 - y0
+    if w / h < aspect:
+        grow = (h * aspect - w) / 2
+        return x0 - grow, x1 + grow, y0, y1
+    grow = (w / aspect - h) / 2
+    return x0, x1, y0 - grow, y1 + grow
+
+
+def points_inside(ax, points) -> bool:
+    """Whether every point lies inside the axes' current view."""
+    x0, x1 = sorted(ax.get_xlim())
+    y0, y1 = sorted(ax.get_ylim())
+    return bool(all(x0 <= p.x <= x1 and y0 <= p.y <= y1 for p in points.geometry))
+
+
+# ----------------------------------------------------------------- drawing
+# Plain matplotlib collections: GeoDataFrame.plot redraws the whole figure on
+# every call (draw_idle), which makes a map with a raster basemap slow.
+def _parts(geom):
+    return list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+
+
+def draw_lines(ax, geometries, **kwargs):
+    """Lines, and the outlines of polygons, as one LineCollection."""
+    from matplotlib.collections import LineCollection
+
+    segments = []
+    for geom in geometries:
+        for part in _parts(geom):
+            if part.is_empty:
+                continue
+            if part.geom_type == "Polygon":
+                rings = [part.exterior, *part.interiors]
+                segments.extend(np.asarray(r.coords)[:, :2] for r in rings)
+            elif part.geom_type in ("LineString", "LinearRing"):
+                segments.append(np.asarray(part.coords)[:, :2])
+    collection = LineCollection(segments, **kwargs)
+    ax.add_collection(collection)
+    return collection
+
+
+def fill_polygons(ax, geometries, **kwargs):
+    """Polygons (with holes) as one PathCollection."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    paths = []
+    for geom in geometries:
+        for part in _parts(geom):
+            if part.geom_type != "Polygon" or part.is_empty:
+                continue
+            verts, codes = [], []
+            for ring in [part.exterior, *part.interiors]:
+                xy = np.asarray(ring.coords)[:, :2]
+                verts.append(xy)
+                codes.append([MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY])
+            paths.append(MplPath(np.concatenate(verts), np.concatenate(codes)))
+    collection = PathCollection(paths, **kwargs)
+    collection.set_transform(ax.transData)
+    ax.add_collection(collection)
+    return collection
+
+
+# ------------------------------------------------------------- decorations
+def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black") -> float:
+    """Draw a two-segment scale bar in an axes whose units are metres;
+    returns its length in km. Without `length_km`, a round length near a
+    fifth of the map's width is chosen."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width_km = abs(x1 - x0) / 1000
+    if length_km is None:
+        target = width_km / 5
+        length_km = max(c for c in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if c <= max(target, 1))
+    bx = x0 + loc[0] * (x1 - x0)
+    by = y0 + loc[1] * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    half = length_km * 500.0
+    for i, fill in enumerate(("black", "white")):
+        ax.add_patch(plt.Rectangle((bx + i * half, by), half, h, facecolor=fill, edgecolor=color,
+                                   linewidth=0.8, zorder=20))
+    for frac, text in ((0, "0"), (1, f"{length_km:g} km")):
+        ax.text(bx + frac * 2 * half, by + 1.6 * h, text, ha="center", va="bottom", fontsize=8,
+                zorder=20, color=color)
+    return float(length_km)
+
+
+def north_arrow(ax, loc=(0.06, 0.22)) -> None:
+    """A simple north arrow (grid north of UTM 47N, within a degree of true
+    north over Kachin State)."""
+    ax.annotate("N", xy=loc, xytext=(loc[0], loc[1] - 0.08), xycoords="axes fraction",
+                ha="center", va="center", fontsize=10, fontweight="bold", zorder=20,
+                arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
+
+
+def label(ax, x, y, text, *, dx=6, dy=4, ha="left", size=8.5, weight="normal", color="black"):
+    """A map label with a white halo, offset in points from (x, y)."""
+    import matplotlib.patheffects as pe
+
+    return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
+                       fontsize=size, fontweight=weight, color=color, zorder=15,
+                       path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+
+
+def frame(ax) -> None:
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("#888888")
+
+
+# ---------------------------------------------------------------- basemap
+def tile_cache_dir() -> Path:
+    return Path(os.environ.get(TILE_CACHE_ENV) or Path.cwd() / ".reprobook" / "tile-cache")
+
+
+def add_basemap(ax, relief_path, *, crs: str = CRS_METRIC, source=None) -> str:
+    """Draw the basemap under the map and return its attribution line.
+
+    Offline (the default): the local shaded-relief GeoTIFF, drawn through
+    contextily with a file source, so no network is touched. Online, only
+    when asked (argument `source`, or the UNEARTHING_TILES environment
+    variable): an xyzservices provider or URL template; tiles are cached on
+    disk (UNEARTHING_TILE_CACHE, default .reprobook/tile-cache) so a rebuild
+    does not fetch them again."""
+    import contextily as ctx
+
+    source = source if source is not None else os.environ.get(TILES_ENV) or None
+    if source is None:
+        ctx.add_basemap(ax, source=str(relief_path), crs=crs, attribution=False, zorder=0,
+                        interpolation="bilinear", alpha=0.55)
+        return CREDIT_RELIEF
+    provider = _provider(source)
+    cache = tile_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    ctx.set_cache_dir(str(cache))
+    ctx.add_basemap(ax, source=provider, crs=crs, attribution=False, zorder=0, alpha=0.7)
+    return "Tiles: " + (provider.get("attribution") or provider.get("name", "online provider"))
+
+
+def _provider(source):
+    import xyzservices
+    import xyzservices.providers as xyz
+
+    if isinstance(source, xyzservices.TileProvider):
+        return source
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        return xyzservices.TileProvider(name="custom", url=source, attribution="online tiles")
+    return xyz.query_name(source)
+
+
+# ------------------------------------------------------- before/after imagery
+def read_scene(path):
+    """A GeoTIFF scene as (H x W x bands array scaled to 0..1, extent, crs)."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        data = src.read().astype("float64")
+        bounds = src.bounds
+        crs = src.crs
+    lo, hi = np.nanpercentile(data, 2), np.nanpercentile(data, 98)
+    data = np.clip((data - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    image = data[0] if data.shape[0] == 1 else np.moveaxis(data[:3], 0, -1)
+    return image, (bounds.left, bounds.right, bounds.bottom, bounds.top), crs
+
+
+def before_after_figure(before, after, *, title: str, before_label: str, after_label: str,
+                        source: str):
+    """Two local GeoTIFF scenes of one place side by side, on a shared
+    extent, with a scale bar in each panel when the scene CRS is metric."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
+    crss = []
+    for ax, path, text in zip(axes, (before, after), (before_label, after_label)):
+        image, extent, crs = read_scene(path)
+        crss.append(crs)
+        ax.imshow(image, extent=extent, cmap="gray" if image.ndim == 2 else None,
+                  interpolation="nearest")
+        ax.set_title(text, fontsize=10)
+        frame(ax)
+        if crs is not None and crs.is_projected:
+            scale_bar(ax, color="black")
+    if crss[0] != crss[1]:
+        raise ValueError(f"before and after scenes differ in CRS: {crss[0]} vs {crss[1]}")
+    north_arrow(axes[1])
+    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.text(0.01, 0.01, source, fontsize=7.5, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return fig
+
+
+def fetch_scene(src: str, bbox_lonlat, out) -> Path:
+    """Clip a GeoTIFF (local path, or an http(s) URL to a cloud-optimised
+    GeoTIFF read through GDAL's /vsicurl/) to a lon/lat box and write it to
+    `out`. For users with network access who have a licence to the scene;
+    the build itself never calls this."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    path = f"/vsicurl/{src}" if str(src).startswith(("http://", "https://")) else str(src)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path) as scene:
+        left, bottom, right, top = transform_bounds(CRS_LONLAT, scene.crs, *bbox_lonlat)
+        window = from_bounds(left, bottom, right, top, scene.transform).round_offsets().round_lengths()
+        data = scene.read(window=window, boundless=False)
+        profile = scene.profile | {"width": data.shape[2], "height": data.shape[1],
+                                   "transform": scene.window_transform(window), "driver": "GTiff"}
+        with rasterio.open(out, "w", **profile) as dst:
+            dst.write(data)
+    return out
+
+
+def main(argv=None) -> None:
+    """python -m unearthing.maps fetch-scene SRC WEST SOUTH EAST NORTH OUT"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m unearthing.maps")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    fetch = sub.add_parser("fetch-scene", help="clip a GeoTIFF scene (path or URL) to a lon/lat box")
+    fetch.add_argument("src")
+    fetch.add_argument("bbox", nargs=4, type=float, metavar=("WEST", "SOUTH", "EAST", "NORTH"))
+    fetch.add_argument("out")
+    args = parser.parse_args(argv)
+    print(fetch_scene(args.src, args.bbox, args.out))
+
+
+if __name__ == "__main__":
+    main()

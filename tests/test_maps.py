@@ -285,17 +285,17 @@ def test_fetch_scene_clips_a_local_geotiff(tmp_path):
 
 # ------------------------------------------------------- the publication
 def test_built_html_shows_every_map(built):
-    project, _ = built
-    html = (project.site_dir / "chapters/maps.html").read_text(encoding="utf-8")
+    project, result = built
+    html = (result.output_dir / "chapters/maps.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
-    facts = json.loads((project.site_dir / "facts.json").read_text(encoding="utf-8"))
+    facts = json.loads((result.output_dir / "facts.json").read_text(encoding="utf-8"))
     facts = facts.get("facts", facts)
     images = {Path(img["src"]).name: img for img in soup.select("main figure img")}
     for stem, alt_key in zip(MAP_STEMS, ["kachin", "townships", "coup", "routes", "waterways"]):
         img = images[f"{stem}.svg"]
         assert img["alt"] == facts[f"maps.alt_{alt_key}"]["text"]
-        assert (project.site_dir / "figures" / f"{stem}.svg").is_file()
-        assert (project.site_dir / "figures" / f"{stem}.csv").is_file()
+        assert (result.output_dir / "figures" / f"{stem}.svg").is_file()
+        assert (result.output_dir / "figures" / f"{stem}.csv").is_file()
     text = soup.get_text(" ")
     assert "not reproduced here" in text
     for place in ("Pangwa", "Mai Ja Yang", "Kan Pike Ti"):
@@ -318,7 +318,7 @@ def test_built_pdf_contains_every_map(built):
 
 
 def test_river_distance_checks_are_published(built):
-    project, _ = built
-    claims = json.loads((project.site_dir / "claims.json").read_text(encoding="utf-8"))
+    project, result = built
+    claims = json.loads((result.output_dir / "claims.json").read_text(encoding="utf-8"))
     blob = json.dumps(claims)
     assert "maps.river_distance_chipwi" in blob and "maps.river_distance_momauk" in blob

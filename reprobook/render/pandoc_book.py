@@ -35,7 +35,8 @@ from . import ast
 from .. import ledger
 from .scripts import mark_languages
 from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
-from .webfonts import publish_fonts
+from .webfonts import publish_fonts, subset_fonts
+from . import site as sitelib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
@@ -211,7 +212,8 @@ def _relpath(target: PurePosixPath, start: PurePosixPath) -> str:
 
 
 def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
-              figure_dir: Path | None = None) -> list[dict]:
+              figure_dir: Path | None = None,
+              provenance: "sitelib.Provenance | None" = None) -> list[dict]:
     """The chapter's blocks, with the Quarto features resolved for `fmt`
     ("html" or "typst"). For HTML it also records where each fact is
     printed (chapter.uses), for the claims ledger."""
@@ -233,7 +235,7 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         if kind == "Cite":
             return _crossref(el, chapter, targets, fmt)
         if kind == "Figure":
-            return _figure(el, chapter, targets, fmt, figure_dir)
+            return _figure(el, chapter, targets, fmt, figure_dir, provenance)
         if kind == "Table" and fmt == "html":
             return _number_table(el, targets)
         if kind == "Div" and el["c"][0][0] == "refs" and fmt == "typst":
@@ -284,7 +286,7 @@ def _crossref(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str):
 
 
 def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
-            figure_dir: Path | None):
+            figure_dir: Path | None, provenance: "sitelib.Provenance | None" = None):
     (ident, classes, kvs), caption, body = el["c"]
     images = [e for e in ast.iter_elements(body) if e["t"] == "Image"]
     if len(images) != 1:
@@ -313,6 +315,8 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
         extra = [{"t": "Space"}, {"t": "Link", "c": [["", ["figure-data"], []],
                                                      ast.str_inlines("Data (CSV)"),
                                                      [str(data_csv), ""]]}]
+    if provenance is not None:
+        extra += provenance.figure_links(chapter.source, chapter.page, ident, src)
     blocks[0] = {"t": first["t"], "c": [{"t": "Strong", "c": ast.str_inlines(f"{label}:")},
                                         {"t": "Space"}, *first["c"], *extra]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
@@ -425,19 +429,25 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     changes = context.get("changes")
     if changes is not None:
         pages.append((f"What changed since {changes.previous}", None, CHANGES_PAGE))
+    pages += [("Data", None, sitelib.DATA_PAGE), ("Search", None, sitelib.SEARCH_PAGE)]
     written = []
+    search: list[dict] = []
+    provenance = sitelib.Provenance(project)
 
-    def write_page(index: int, body: str, toc: str) -> None:
-        title, _, page = pages[index]
+    def write_page(index: int | None, body: str, toc: str, *, page: str = "", title: str = "",
+                   scripts: tuple[str, ...] = ()) -> None:
+        if index is not None:
+            title, _, page = pages[index]
         root = _relpath(PurePosixPath("."), PurePosixPath(page).parent) or "."
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
                for i, (t, n, p) in enumerate(pages)]
+        in_nav = index is not None
         rendered = page_template.render(
             project=project, title=title, body=body, toc=toc, nav=nav, page=page,
             root=root.rstrip("/") or ".",
-            prev=nav[index - 1] if index > 0 else None,
-            next=nav[index + 1] if index + 1 < len(pages) else None,
-            fonts_css=fonts_css, **context)
+            prev=nav[index - 1] if in_nav and index > 0 else None,
+            next=nav[index + 1] if in_nav and index + 1 < len(pages) else None,
+            fonts_css=fonts_css, scripts=scripts, **context)
         rendered = mark_languages(rendered)
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -445,7 +455,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         written.append(target)
 
     for index, chapter in enumerate(chapters):
-        blocks = transform(chapter, targets, "html", figure_dir)
+        blocks = transform(chapter, targets, "html", figure_dir, provenance)
         doc = {**chapter.doc, "blocks": blocks}
         if bib_args:
             separate = refs_chapter is not None and chapter is not refs_chapter
@@ -457,15 +467,40 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
         out = run_pandoc(args, json.dumps(doc), cwd=project.root)
         toc, _, body = out.partition("<!-- reprobook:body -->")
+        search.extend(sitelib.search_records(chapter.page, chapter.title, body))
+        if index == 0:
+            body = sitelib.landing(env, body, project, facts, chapters, chapter.page)
         write_page(index, body, toc.strip())
 
     entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
-    body = env.get_template("claims.html").render(entries=entries, checks=checks)
+    notebook_pages = {name: provenance.notebook_page(name) for name in provenance.executed}
+    body = env.get_template("claims.html").render(entries=entries, checks=checks,
+                                                  notebook_pages=notebook_pages)
     write_page(len(chapters), body, "")
     ledger.write_json(entries, site / "claims.json")
     if changes is not None:
         body = env.get_template("changes.html").render(changes=changes, facts=facts)
         write_page(len(chapters) + 1, body, "")
+    data = sitelib.publish_data(project, site)
+    body = env.get_template("data.html").render(data=data, notebooks=[
+        (spec, notebook_pages.get(spec.name)) for spec in project.notebooks])
+    search.extend(sitelib.search_records(sitelib.DATA_PAGE, "Data", body))
+    write_page(len(pages) - 2, body, "")
+    for name, page in notebook_pages.items():
+        spec = next(s for s in project.notebooks if s.name == name)
+        out = site / page
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(provenance.executed[name], out.with_suffix(".ipynb"))
+        body = sitelib.notebook_body(provenance.executed[name], name, spec.path,
+                                     out.parent / "outputs", "outputs")
+        write_page(None, body, "", page=page, title=f"Notebook {name}")
+    sitelib.write_search_index(search, site, assets)
+    write_page(len(pages) - 1, env.get_template("search.html").render(), "",
+               scripts=("search-index.js", "search.js"))
+    for asset in ("site.js", "search.js"):
+        shutil.copy2(TEMPLATES / asset, assets / asset)
+    subset_fonts(project.root / "fonts", assets,
+                 "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
 

@@ -76,7 +76,13 @@ def _resolve(site: Path, page: str, url: str) -> tuple[str | None, str]:
 
 
 def _ids(site: Path, page: str) -> set[str]:
-    doc = soup(site, page)
+    path = site / page
+    return _ids_cached(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=512)
+def _ids_cached(path: str, mtime: float) -> set[str]:
+    doc = _soup_cached(path, mtime)
     return {t["id"] for t in doc.find_all(id=True)} | {t["name"] for t in doc.find_all("a", attrs={"name": True})}
 
 

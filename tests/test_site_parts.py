@@ -112,7 +112,7 @@ def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
                                                         "text/plain": "plain"}}]}]}
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
-    html = sitelib.notebook_body(path, "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
+    html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
     assert "<script" not in html and "&lt;script&gt;" in html
     assert 'id="cell-2"' in html and "plain" in html and "https://x" not in html
     assert (tmp_path / "out/n-cell2-2.png").read_bytes() == b"\x89PNG fake"
@@ -131,3 +131,13 @@ def test_data_archive_is_deterministic(tmp_path):
     with zipfile.ZipFile(one) as zf:
         assert zf.namelist() == ["pkg/a.csv", "pkg/b.csv"]
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_published_notebook_drops_build_paths(tmp_path):
+    out = f"[PosixPath('{tmp_path}/.reprobook/run-a-x1y2/outputs/figures/f.svg')]"
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "execute_result", "data": {"text/plain": out}}]}]}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    text = json.dumps(sitelib.published_notebook(path, tmp_path))
+    assert str(tmp_path) not in text and "PosixPath('figures/f.svg')" in text

@@ -490,9 +490,9 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         spec = next(s for s in project.notebooks if s.name == name)
         out = site / page
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(provenance.executed[name], out.with_suffix(".ipynb"))
-        body = sitelib.notebook_body(provenance.executed[name], name, spec.path,
-                                     out.parent / "outputs", "outputs")
+        nb = sitelib.published_notebook(provenance.executed[name], project.root)
+        sitelib.write_notebook(nb, out.with_suffix(".ipynb"))
+        body = sitelib.notebook_body(nb, name, spec.path, out.parent / "outputs", "outputs")
         write_page(None, body, "", page=page, title=f"Notebook {name}")
     sitelib.write_search_index(search, site, assets)
     write_page(len(pages) - 1, env.get_template("search.html").render(), "",

@@ -111,12 +111,37 @@ def _text(value) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def notebook_body(path: Path, name: str, source: str, images: Path, image_url: str) -> str:
+RUN_DIR = re.compile(r"\.reprobook/run-[^/\s'\"]+/outputs/")
+
+
+def published_notebook(path: Path, root: Path) -> dict:
+    """The executed notebook as published: paths of the machine that built it
+    (the project folder, the scratch run folder) are cut from every string,
+    so the page shows `figures/x.svg` and two builds give the same bytes."""
+    prefix = str(root).rstrip("/") + "/"
+
+    def scrub(value):
+        if isinstance(value, str):
+            return RUN_DIR.sub("", value.replace(prefix, ""))
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    return scrub(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_notebook(nb: dict, dest: Path) -> None:
+    dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                    encoding="utf-8")
+
+
+def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str) -> str:
     """One executed notebook as HTML: each cell's code and its outputs.
     Images are written to `images` (linked, not inlined, to keep the page
     light); rich HTML outputs are shown as their plain-text form, so nothing
     executable or remote ends up on the page."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
     lang = ((nb.get("metadata") or {}).get("kernelspec") or {}).get("language", "python")
     parts = [f'<section id="notebook" class="level1 notebook">\n<h1>Notebook <code>{html.escape(name)}</code></h1>',
              f'<p>The notebook <code>{html.escape(source)}</code> as the build executed it, '
@@ -190,8 +215,8 @@ def search_records(page: str, title: str, body: str) -> list[dict]:
         text = _clean(" ".join(parts))
         if not text and heading is None:
             continue
-        records.append({"page": page, "title": title,
-                        "section": _clean(heading.get_text(" ")) if heading else title,
+        section_title = title if heading is None or heading.name == "h1" else _clean(heading.get_text(" "))
+        records.append({"page": page, "title": title, "section": section_title,
                         "anchor": section.get("id", ""), "text": text})
     if not records:
         records.append({"page": page, "title": title, "section": title, "anchor": "",
@@ -246,7 +271,7 @@ def publish_data(project: Project, site: Path) -> dict:
         declared = str(resource.get("hash") or "").removeprefix("sha256:")
         resources.append({
             "name": resource.get("name", rel), "title": resource.get("title") or resource.get("name", rel),
-            "description": resource.get("description", ""), "path": f"data/{rel}",
+            "description": inline_code(resource.get("description", "")), "path": f"data/{rel}",
             "format": resource.get("format", PurePosixPath(rel).suffix.lstrip(".")),
             "bytes": path.stat().st_size, "sha256": declared or _sha256(path),
             "sources": _sources(resource),
@@ -256,11 +281,19 @@ def publish_data(project: Project, site: Path) -> dict:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", package.get("name") or "data") + ".zip"
     archive = dest / name
     deterministic_zip(files, archive, prefix=PurePosixPath(name).stem)
-    return {"title": package.get("title", ""), "description": package.get("description", ""),
+    return {"title": package.get("title", ""), "description": inline_code(package.get("description", "")),
             "licences": default_licences, "resources": resources,
             "archive": {"path": f"data/{name}", "bytes": archive.stat().st_size,
                         "sha256": _sha256(archive)},
             "descriptor": f"data/{descriptor.name}"}
+
+
+def inline_code(text: str):
+    """Plain text with `backticks` shown as code (descriptions in data
+    packages are written that way)."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def deterministic_zip(files: list[tuple[str, Path]], archive: Path, prefix: str = "") -> Path:

@@ -26,6 +26,7 @@
   function snippet(text, word) {
     var at = fold(text).indexOf(word);
     var start = Math.max(0, at - 80);
+    if (start > 0) { var space = text.indexOf(" ", start); if (space !== -1 && space < at) start = space + 1; }
     return (start > 0 ? "… " : "") + text.slice(start, start + 220) + (start + 220 < text.length ? " …" : "");
   }
 

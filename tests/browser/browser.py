@@ -99,7 +99,9 @@ OVERFLOW_JS = """() => {
                               ' right=' + Math.round(r.right));
     }
   }
-  return {scrollWidth: doc.scrollWidth, clientWidth: width, wide: wide.slice(0, 5)};
+  const main = document.querySelector('main');
+  return {scrollWidth: doc.scrollWidth, clientWidth: width, wide: wide.slice(0, 5),
+          mainWidth: main ? main.getBoundingClientRect().width : width};
 }"""
 
 AXE_RUN_JS = """async () => {
@@ -174,6 +176,8 @@ def overflow_problems(v: Visit) -> list[str]:
     o = v.overflow
     if o and o["scrollWidth"] > o["clientWidth"]:
         return [f"{v.page}: at {v.width}px the page is {o['scrollWidth']}px wide: {o['wide']}"]
+    if o and o["clientWidth"] <= 480 and o["mainWidth"] < 0.8 * o["clientWidth"]:
+        return [f"{v.page}: at {v.width}px the text column is only {o['mainWidth']:.0f}px wide"]
     return []
 
 

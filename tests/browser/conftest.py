@@ -84,7 +84,7 @@ def phone(browser):
 @pytest.fixture(scope="session")
 def desktop_visits(browser, server, pages, axe_available):
     context = new_context(browser, DESKTOP)
-    visits = [visit(context, server.url, p, axe=True) for p in pages]
+    visits = [visit(context, server.url, p, axe=True, overflow=True) for p in pages]
     context.close()
     return visits
 

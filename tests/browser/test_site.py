@@ -67,8 +67,8 @@ def test_axe_finds_no_serious_or_critical_violations(desktop_visits):
     assert not problems, _report(problems)
 
 
-def test_nothing_overflows_at_phone_width(phone_visits):
-    problems = [p for v in phone_visits for p in overflow_problems(v)]
+def test_nothing_overflows_at_phone_or_desktop_width(phone_visits, desktop_visits):
+    problems = [p for v in phone_visits + desktop_visits for p in overflow_problems(v)]
     assert not problems, _report(problems)
 
 

@@ -472,7 +472,11 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             body = sitelib.landing(env, body, project, facts, chapters, chapter.page)
         write_page(index, body, toc.strip())
 
-    entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
+    landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
+                               f"At a glance: {h.text} {h.label}.")
+                    for h in sitelib.highlights(project, facts)]
+    entries = ledger.build_ledger(facts, checks,
+                                  [u for c in chapters for u in c.uses] + landing_uses)
     notebook_pages = {name: provenance.notebook_page(name) for name in provenance.executed}
     body = env.get_template("claims.html").render(entries=entries, checks=checks,
                                                   notebook_pages=notebook_pages)

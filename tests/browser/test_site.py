@@ -82,6 +82,7 @@ def test_every_page_is_under_the_weight_budget(site_root, pages):
 def test_landing_page_shows_key_numbers_linking_to_chapters(desktop, server, edition_prefix, built):
     _, result = built
     facts = json.loads((result.output_dir / "facts.json").read_text())
+    ledger = json.loads((result.output_dir / "claims.json").read_text())
     page = desktop.new_page()
     page.goto(server.url + edition_prefix + "index.html")
     cards = page.locator(".highlight")
@@ -97,6 +98,9 @@ def test_landing_page_shows_key_numbers_linking_to_chapters(desktop, server, edi
         trace = card.locator("a.highlight-trace").get_attribute("href")
         key = trace.split("#claim-")[1]
         assert facts[key]["text"] == value.inner_text().strip()
+        printed_at = ledger[key]["printed_at"]  # the ledger knows the landing page prints it
+        assert any(u["page"] == "index.html" and u["anchor"] == f"highlight-{key}"
+                   for u in printed_at), printed_at
     # then the table of contents, after the numbers
     toc = page.locator("nav.contents li a")
     assert toc.count() >= 5

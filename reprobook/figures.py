@@ -17,8 +17,31 @@ NO_DATES = {
 }
 
 
+WEBP_DPI = 150  # about 1,100 px across for a full-width map: sharp on most screens
+WEBP_QUALITY = 80
+
+
 def save_reproducibly(fig, path: Path) -> None:
     ext = Path(path).suffix.lstrip(".")
+    if ext == "webp":
+        _save_webp(fig, Path(path))
+        return
     with matplotlib.rc_context({"svg.hashsalt": "reprobook", "svg.fonttype": "path"}):
         fig.savefig(path, format=ext, metadata=NO_DATES.get(ext, {}), bbox_inches="tight",
                     dpi=200 if ext == "png" else "figure")
+
+
+def _save_webp(fig, path: Path) -> None:
+    """Render to PNG in memory, then encode a lossy WebP with Pillow (libwebp
+    output is deterministic for the same pixels and settings)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "reprobook"}):
+        fig.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight",
+                    dpi=WEBP_DPI)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").save(path, format="WEBP", quality=WEBP_QUALITY, method=6)

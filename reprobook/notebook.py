@@ -137,13 +137,19 @@ class Step:
                              "execution_count": _execution_count()}
         return self._checks[key]
 
-    def save_figure(self, fig, stem: str, *, data=None) -> list[Path]:
-        """Save a matplotlib figure as SVG (web) and PDF (print), plus the
-        data it plots as CSV, all byte-for-byte reproducible."""
+    def save_figure(self, fig, stem: str, *, data=None, web: str = "svg") -> list[Path]:
+        """Save a matplotlib figure for the web and as PDF (print), plus the
+        data it plots as CSV, all byte-for-byte reproducible.
+
+        `web` is "svg" (charts: sharp, small) or "webp" (maps over a raster
+        basemap, where an SVG would embed a large PNG: a lossy WebP is about a
+        tenth of the size and still crisp)."""
         from .figures import save_reproducibly
 
+        if web not in ("svg", "webp"):
+            raise ValueError(f"web format must be 'svg' or 'webp', not {web!r}")
         paths = []
-        for ext in ("svg", "pdf"):
+        for ext in (web, "pdf"):
             path = self.output_path(f"figures/{stem}.{ext}")
             save_reproducibly(fig, path)
             paths.append(path)

@@ -27,7 +27,11 @@ GENERATED = {"claims.html", "changes.html"}
 
 
 def pages(site):
-    return sorted(p for p in site.rglob("*.html") if p.name not in GENERATED)
+    """Pages of prose: not the generated ledger or changes pages, nor the
+    engine's data, search and notebook pages (file sizes, checksums, code)."""
+    return sorted(p for p in site.rglob("*.html")
+                  if p.name not in GENERATED | {"data.html", "search.html"}
+                  and "notebooks" not in p.relative_to(site).parts)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,8 @@ def test_printed_numbers_link_to_ledger_and_back(built, ledger):
 
 def _prose_numbers(soup) -> list[str]:
     main = soup.find("main")
-    for tag in main.select("a.fact, table, nav, .header-section-number, sup, .footnotes, "
+    # .highlights: the landing page's key numbers, printed from facts.json by key
+    for tag in main.select("a.fact, .highlights, table, nav, .header-section-number, sup, .footnotes, "
                            "figure img, code, .csl-entry, #refs"):
         tag.decompose()
     text = main.get_text(" ")

@@ -171,7 +171,7 @@ def test_offline_build_touches_no_network(tmp_path, monkeypatch):
     facts = json.loads((tmp_path / "facts.json").read_text())
     assert facts["maps.distance_chipwi_river_miles"]["unit"] == "miles"
     for stem in MAP_STEMS:
-        assert (tmp_path / f"figures/{stem}.svg").stat().st_size > 10_000
+        assert (tmp_path / f"figures/{stem}.webp").stat().st_size > 10_000
 
 
 def _tile_png() -> bytes:
@@ -286,21 +286,24 @@ def test_fetch_scene_clips_a_local_geotiff(tmp_path):
 # ------------------------------------------------------- the publication
 def test_built_html_shows_every_map(built):
     project, result = built
-    html = (result.output_dir / "chapters/maps.html").read_text(encoding="utf-8")
-    soup = BeautifulSoup(html, "html.parser")
+    # Each map sits in the chapter that discusses it; the maps chapter lists them.
+    pages = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser")
+             for p in sorted((result.output_dir / "chapters").glob("*.html"))]
+    soup = BeautifulSoup((result.output_dir / "chapters/maps.html").read_text(encoding="utf-8"),
+                         "html.parser")
     facts = json.loads((result.output_dir / "facts.json").read_text(encoding="utf-8"))
     facts = facts.get("facts", facts)
-    images = {Path(img["src"]).name: img for img in soup.select("main figure img")}
+    images = {Path(img["src"]).name: img for page in pages for img in page.select("main figure img")}
     for stem, alt_key in zip(MAP_STEMS, ["kachin", "townships", "coup", "routes", "waterways"]):
-        img = images[f"{stem}.svg"]
+        img = images[f"{stem}.webp"]
         assert img["alt"] == facts[f"maps.alt_{alt_key}"]["text"]
-        assert (result.output_dir / "figures" / f"{stem}.svg").is_file()
+        assert (result.output_dir / "figures" / f"{stem}.webp").is_file()
         assert (result.output_dir / "figures" / f"{stem}.csv").is_file()
     text = soup.get_text(" ")
     assert "not reproduced here" in text
     for place in ("Pangwa", "Mai Ja Yang", "Kan Pike Ti"):
         assert place in text
-    printed = {s["data-key"]: s.get_text() for s in soup.select("main .fact")}
+    printed = {s["data-key"]: s.get_text() for page in pages for s in page.select("main .fact")}
     assert printed["maps.distance_chipwi_river_miles"] == facts["maps.distance_chipwi_river_miles"]["text"]
     assert printed["maps.village_tracts"] == "13" and printed["maps.chipwi_sites"] == "357"
 

@@ -36,7 +36,8 @@ from . import ast
 from .. import ledger
 from .scripts import mark_languages
 from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
-from .webfonts import publish_fonts
+from .webfonts import publish_fonts, subset_fonts
+from . import site as sitelib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
@@ -225,7 +226,8 @@ def _relpath(target: PurePosixPath, start: PurePosixPath) -> str:
 
 
 def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
-              figure_dir: Path | None = None) -> list[dict]:
+              figure_dir: Path | None = None,
+              provenance: "sitelib.Provenance | None" = None) -> list[dict]:
     """The chapter's blocks, with the Quarto features resolved for `fmt`
     ("html" or "typst"). For HTML it also records where each fact is
     printed (chapter.uses), for the claims ledger."""
@@ -247,7 +249,7 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         if kind == "Cite":
             return _crossref(el, chapter, targets, fmt)
         if kind == "Figure":
-            return _figure(el, chapter, targets, fmt, figure_dir)
+            return _figure(el, chapter, targets, fmt, figure_dir, provenance)
         if kind == "Table" and fmt == "html":
             return _number_table(el, targets)
         if kind == "Div" and el["c"][0][0] == "refs" and fmt == "typst":
@@ -298,7 +300,7 @@ def _crossref(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str):
 
 
 def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
-            figure_dir: Path | None):
+            figure_dir: Path | None, provenance: "sitelib.Provenance | None" = None):
     (ident, classes, kvs), caption, body = el["c"]
     images = [e for e in ast.iter_elements(body) if e["t"] == "Image"]
     if len(images) != 1:
@@ -327,6 +329,8 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
         extra = [{"t": "Space"}, {"t": "Link", "c": [["", ["figure-data"], []],
                                                      ast.str_inlines("Data (CSV)"),
                                                      [str(data_csv), ""]]}]
+    if provenance is not None:
+        extra += provenance.figure_links(chapter.source, chapter.page, ident, src)
     blocks[0] = {"t": first["t"], "c": [{"t": "Strong", "c": ast.str_inlines(f"{label}:")},
                                         {"t": "Space"}, *first["c"], *extra]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
@@ -445,19 +449,25 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     changes = context.get("changes")
     if changes is not None:
         pages.append((f"What changed since {changes.previous}", None, CHANGES_PAGE))
+    pages += [("Data", None, sitelib.DATA_PAGE), ("Search", None, sitelib.SEARCH_PAGE)]
     written = []
+    search: list[dict] = []
+    provenance = sitelib.Provenance(project)
 
-    def write_page(index: int, body: str, toc: str) -> None:
-        title, _, page = pages[index]
+    def write_page(index: int | None, body: str, toc: str, *, page: str = "", title: str = "",
+                   scripts: tuple[str, ...] = ()) -> None:
+        if index is not None:
+            title, _, page = pages[index]
         root = _relpath(PurePosixPath("."), PurePosixPath(page).parent) or "."
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
                for i, (t, n, p) in enumerate(pages)]
+        in_nav = index is not None
         rendered = page_template.render(
             project=project, title=title, body=body, toc=toc, nav=nav, page=page,
             root=root.rstrip("/") or ".",
-            prev=nav[index - 1] if index > 0 else None,
-            next=nav[index + 1] if index + 1 < len(pages) else None,
-            fonts_css=fonts_css, **context)
+            prev=nav[index - 1] if in_nav and index > 0 else None,
+            next=nav[index + 1] if in_nav and index + 1 < len(pages) else None,
+            fonts_css=fonts_css, scripts=scripts, **context)
         rendered = mark_languages(rendered)
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -465,7 +475,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         written.append(target)
 
     def to_html(chapter: Chapter) -> tuple[str, str]:
-        blocks = transform(chapter, targets, "html", figure_dir)
+        blocks = transform(chapter, targets, "html", figure_dir, provenance)
         doc = {**chapter.doc, "blocks": blocks}
         if bib_args and (chapter is refs_chapter or _cites(doc)):
             separate = refs_chapter is not None and chapter is not refs_chapter
@@ -479,16 +489,46 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         toc, _, body = out.partition("<!-- reprobook:body -->")
         return body, toc.strip()
 
-    for index, (body, toc) in enumerate(_parallel(to_html, chapters)):
+    # pandoc runs in parallel; pages are written in order.
+    for index, (chapter, (body, toc)) in enumerate(zip(chapters, _parallel(to_html, chapters))):
+        search.extend(sitelib.search_records(chapter.page, chapter.title, body))
+        if index == 0:
+            body = sitelib.landing(env, body, project, facts, chapters, chapter.page)
         write_page(index, body, toc)
 
-    entries = ledger.build_ledger(facts, checks, [u for c in chapters for u in c.uses])
-    body = env.get_template("claims.html").render(entries=entries, checks=checks)
+    landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
+                               f"At a glance: {h.text} {h.label}.")
+                    for h in sitelib.highlights(project, facts)]
+    entries = ledger.build_ledger(facts, checks,
+                                  [u for c in chapters for u in c.uses] + landing_uses)
+    notebook_pages = {name: provenance.notebook_page(name) for name in provenance.executed}
+    body = env.get_template("claims.html").render(entries=entries, checks=checks,
+                                                  notebook_pages=notebook_pages)
     write_page(len(chapters), body, "")
     ledger.write_json(entries, site / "claims.json")
     if changes is not None:
         body = env.get_template("changes.html").render(changes=changes, facts=facts)
         write_page(len(chapters) + 1, body, "")
+    data = sitelib.publish_data(project, site)
+    body = env.get_template("data.html").render(data=data, notebooks=[
+        (spec, notebook_pages.get(spec.name)) for spec in project.notebooks])
+    search.extend(sitelib.search_records(sitelib.DATA_PAGE, "Data", body))
+    write_page(len(pages) - 2, body, "")
+    for name, page in notebook_pages.items():
+        spec = next(s for s in project.notebooks if s.name == name)
+        out = site / page
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nb = sitelib.published_notebook(provenance.executed[name], project.root)
+        sitelib.write_notebook(nb, out.with_suffix(".ipynb"))
+        body = sitelib.notebook_body(nb, name, spec.path, out.parent / "outputs", "outputs")
+        write_page(None, body, "", page=page, title=f"Notebook {name}")
+    sitelib.write_search_index(search, site, assets)
+    write_page(len(pages) - 1, env.get_template("search.html").render(), "",
+               scripts=("search-index.js", "search.js"))
+    for asset in ("site.js", "search.js"):
+        shutil.copy2(TEMPLATES / asset, assets / asset)
+    subset_fonts(project.root / "fonts", assets,
+                 "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
 

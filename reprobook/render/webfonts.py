@@ -73,3 +73,54 @@ def publish_fonts(folder: Path, assets: Path) -> str | None:
         rules.append(font_face(path, f"fonts/{path.name}"))
     (assets / "fonts.css").write_text("\n".join(rules), encoding="utf-8")
     return "fonts.css"
+
+
+def _needs_font(code: int) -> bool:
+    """Characters worth a web font: not Latin, Greek or general punctuation,
+    which every reader's system fonts draw (zero-width joiners and the
+    dotted circle go with complex scripts, so they stay)."""
+    if code in (0x200B, 0x200C, 0x200D, 0x25CC):
+        return True
+    return not (code < 0x0370 or 0x2000 <= code <= 0x206F or 0x20A0 <= code <= 0x22FF)
+
+
+def subset_fonts(folder: Path, assets: Path, text: str) -> None:
+    """Cut each served font down to the characters the site prints that
+    system fonts may lack (with every OpenType layout feature, so complex
+    scripts still shape), and restrict its unicode-range to them: a reader
+    downloads a few kilobytes, and only on pages that need them. The PDF
+    embeds the fonts from the project's fonts/ folder, untouched."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    css = assets / "fonts.css"
+    if not folder.is_dir() or not css.is_file():
+        return
+    used = {ord(c) for c in text}
+    rules = ["/* Fonts shipped with the project, cut down to the characters this site\n"
+             "   prints; the full fonts and their licences are in the project's fonts/. */\n"]
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
+        (assets / "fonts" / path.name).unlink(missing_ok=True)
+        font = TTFont(path, recalcTimestamp=False)
+        keep = sorted(c for c in used if c in font.getBestCmap() and _needs_font(c))
+        if not keep:
+            continue
+        if "fvar" in font:  # one regular instance: a fraction of the variable font's size
+            from fontTools.varLib import instancer
+
+            axes = {a.axisTag: a.defaultValue for a in font["fvar"].axes}
+            axes.update({k: v for k, v in (("wght", 400), ("wdth", 100)) if k in axes})
+            font = instancer.instantiateVariableFont(font, axes)
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.name_languages = ["*"]
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=keep)
+        subsetter.subset(font)
+        font.flavor = "woff"
+        served = assets / "fonts" / (path.stem + ".woff")
+        font.save(served)
+        rules.append(font_face(served, f"fonts/{served.name}"))
+    css.write_text("\n".join(rules), encoding="utf-8")

@@ -1,0 +1,143 @@
+"""The website's parts without a browser: highlights, search records, the
+notebook converter, the data archive, and the colour contrast of the site's
+text and the figures' data colours (WCAG 2.1 AA)."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from reprobook.errors import RenderError
+from reprobook.render import site as sitelib
+
+ROOT = Path(__file__).resolve().parent.parent
+CSS = ROOT / "reprobook/templates/site.css"
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_function():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert contrast("#777777", "#ffffff") < 4.5 < contrast("#767676", "#ffffff") + 0.01
+
+
+def test_site_text_colours_meet_aa_on_every_background():
+    css = CSS.read_text()
+    colours = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-fA-F]{3,6})", css))
+    backgrounds = [colours["bg"], colours["panel"], "#fff4c2"]  # page, panels, notices/:target
+    for name in ("text", "muted", "accent", "note", "warning", "important", "tip", "caution"):
+        for bg in backgrounds:
+            assert contrast(colours[name], bg) >= 4.5, (name, colours[name], bg)
+
+
+def test_figure_data_colours_meet_non_text_contrast(built_site):
+    """WCAG 1.4.11: colours that carry data need 3:1 against the white
+    background; near-white greys are gridlines and shading (decoration)."""
+    found = set()
+    for svg in sorted((built_site / "figures").glob("*.svg")):
+        for colour in re.findall(r"(?:fill|stroke):\s*(#[0-9a-fA-F]{6})", svg.read_text()):
+            found.add(colour.lower())
+    data = {c for c in found if contrast(c, "#ffffff") > 1.5}
+    assert data, found
+    low = {c: round(contrast(c, "#ffffff"), 2) for c in data if contrast(c, "#ffffff") < 3}
+    assert not low, low
+
+
+# ------------------------------------------------------------- highlights
+class FakeProject:
+    def __init__(self, root: Path, chapters=("index.qmd", "chapters/a.qmd")):
+        self.root = root
+        self.profile = None
+        self.chapters = chapters
+
+
+def _project(tmp_path, highlights):
+    (tmp_path / "reprobook.yml").write_text(json.dumps({"highlights": highlights}))
+    return FakeProject(tmp_path)
+
+
+def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
+    project = _project(tmp_path, [{"fact": "x.total", "label": "things", "chapter": "chapters/a.qmd#sec-b"}])
+    [h] = sitelib.highlights(project, {"x.total": {"text": "1,234"}})
+    assert (h.text, h.label, h.page) == ("1,234", "things", "chapters/a.html#sec-b")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"fact": "nope", "label": "x"}, "unknown fact 'nope'"),
+    ({"fact": "x.total", "label": "x", "chapter": "chapters/zzz.qmd"}, "not a chapter"),
+    ({"fact": "x.total"}, "needs `fact` and `label`"),
+])
+def test_bad_highlights_stop_the_build(tmp_path, entry, message):
+    with pytest.raises(RenderError, match=re.escape(message)):
+        sitelib.highlights(_project(tmp_path, [entry]), {"x.total": {"text": "1"}})
+
+
+# ----------------------------------------------------------------- search
+def test_search_records_one_per_section():
+    body = ("<section id='a' class='level1'><h1>Title</h1><p>Intro words.</p>"
+            "<section id='b' class='level2'><h2>Sub</h2><p>Deep text.</p></section></section>")
+    records = sitelib.search_records("chapters/x.html", "Title", body)
+    assert records == [
+        {"page": "chapters/x.html", "title": "Title", "section": "Title", "anchor": "a", "text": "Intro words."},
+        {"page": "chapters/x.html", "title": "Title", "section": "Sub", "anchor": "b", "text": "Deep text."}]
+
+
+# -------------------------------------------------------------- notebooks
+def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
+    import base64
+
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb = {"metadata": {"kernelspec": {"language": "python"}}, "cells": [
+        {"cell_type": "markdown", "source": "# <b>head</b>"},
+        {"cell_type": "code", "execution_count": 1, "source": "print('<script>')", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "<script>alert(1)</script>\n"},
+            {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}},
+            {"output_type": "execute_result", "data": {"text/html": "<script src='https://x'></script>",
+                                                        "text/plain": "plain"}}]}]}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert 'id="cell-2"' in html and "plain" in html and "https://x" not in html
+    assert (tmp_path / "out/n-cell2-2.png").read_bytes() == b"\x89PNG fake"
+    assert 'alt="&lt;Figure&gt; (Cell 2' in html
+
+
+# ------------------------------------------------------------------- data
+def test_data_archive_is_deterministic(tmp_path):
+    a = tmp_path / "b.csv"
+    b = tmp_path / "a.csv"
+    a.write_text("x\n1\n")
+    b.write_text("y\n2\n")
+    one = sitelib.deterministic_zip([("b.csv", a), ("a.csv", b)], tmp_path / "1.zip", prefix="pkg")
+    two = sitelib.deterministic_zip([("a.csv", b), ("b.csv", a)], tmp_path / "2.zip", prefix="pkg")
+    assert one.read_bytes() == two.read_bytes()
+    with zipfile.ZipFile(one) as zf:
+        assert zf.namelist() == ["pkg/a.csv", "pkg/b.csv"]
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_published_notebook_drops_build_paths(tmp_path):
+    out = f"[PosixPath('{tmp_path}/.reprobook/run-a-x1y2/outputs/figures/f.svg')]"
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "execute_result", "data": {"text/plain": out}}]}]}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    text = json.dumps(sitelib.published_notebook(path, tmp_path))
+    assert str(tmp_path) not in text and "PosixPath('figures/f.svg')" in text

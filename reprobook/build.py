@@ -234,8 +234,12 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
                 previous = (ed, prior)
             continue
         reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
-        for problem in check_pins(root, ed, resource_paths(project)):
-            raise BuildError(f"edition {ed.number} cannot be rebuilt as pinned: {problem}")
+        errors, warnings = check_pins(root, ed, resource_paths(project))
+        if errors:
+            raise BuildError(f"edition {ed.number} cannot be rebuilt as pinned:\n  - "
+                             + "\n  - ".join(errors))
+        for warning in warnings:
+            reporter.step(f"warning: {warning}")
         result = check(project, reporter, jobs)
         changes = None
         if previous is not None and prior_dir is not None:

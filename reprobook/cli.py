@@ -101,6 +101,39 @@ def check(root, jobs):
 
 @main.command()
 @root_option
+@click.option("--pins", "show_pins", is_flag=True,
+              help="Print, as YAML to paste into editions.yml, the pins of each edition built now.")
+def editions(root, show_pins):
+    """List the editions and whether the tree still matches their pins."""
+    import yaml
+
+    from .editions import check_pins, load_editions, pins_for
+    from .validate import resource_paths
+
+    base = _project(root)
+    registry = load_editions(base.root)
+    if not registry:
+        console.print("No editions.yml: the project has a single, unnumbered edition.")
+        return
+    table = Table(title="Editions")
+    for column in ("edition", "date", "status", "profile", "pins"):
+        table.add_column(column)
+    pins = {}
+    for ed in registry:
+        project = load_project(base.root, profile=ed.profile)
+        raw = resource_paths(project)
+        errors, warnings = check_pins(base.root, ed, raw)
+        state = ("none" if not ed.pins else "; ".join(errors + warnings) or "match")
+        table.add_row(ed.number, ed.date, ed.status, str(ed.profile), state)
+        declared = sorted({name for nb in project.notebooks for name in nb.inputs})
+        pins[ed.number] = pins_for(base.root, raw, declared)
+    console.print(table)
+    if show_pins:
+        console.print(yaml.safe_dump(pins, sort_keys=True), soft_wrap=True)
+
+
+@main.command()
+@root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
 def verify(root, edition):
     """Rebuild an edition in a clean temporary directory and compare it byte

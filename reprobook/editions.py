@@ -73,23 +73,33 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def check_pins(root: Path, edition: Edition, raw_files: dict[str, Path]) -> list[str]:
-    """Differences between the edition's pinned checksums and the tree:
-    a pinned raw input (by resource name) or the environment lock that no
-    longer matches. An empty list means the edition is reproducible from
-    this tree."""
-    problems = []
+def check_pins(root: Path, edition: Edition, raw_files: dict[str, Path]) -> tuple[list[str], list[str]]:
+    """Compare the tree with the edition's pins. Returns (errors, warnings):
+    a pinned raw input that changed is an error (the edition's numbers would
+    no longer be the published ones); a different environment lock is a
+    warning (rebuilding an old edition with today's code base must work;
+    `verify` then shows whether the bytes still match)."""
+    errors, warnings = [], []
     for name, expected in (edition.pins.get("inputs") or {}).items():
         path = raw_files.get(name)
         if path is None:
-            problems.append(f"pinned input '{name}' is no longer in the data package")
+            errors.append(f"pinned input '{name}' is no longer in the data package")
         elif file_sha256(path) != expected:
-            problems.append(f"{path.relative_to(root)} differs from the checksum pinned for "
-                            f"edition {edition.number}")
+            errors.append(f"{path.relative_to(root)} differs from the checksum pinned for "
+                          f"edition {edition.number}")
     lock = edition.pins.get("environment")
     if lock and (root / "requirements.lock").is_file() and file_sha256(root / "requirements.lock") != lock:
-        problems.append(f"requirements.lock differs from the one pinned for edition {edition.number}")
-    return problems
+        warnings.append(f"requirements.lock differs from the one pinned for edition {edition.number}")
+    return errors, warnings
+
+
+def pins_for(root: Path, raw_files: dict[str, Path], resources: list[str]) -> dict:
+    """The pins of an edition built now: sha256 of the raw inputs its
+    notebooks declare, and of the environment lock."""
+    pins = {"inputs": {name: file_sha256(raw_files[name]) for name in sorted(resources)}}
+    if (root / "requirements.lock").is_file():
+        pins["environment"] = file_sha256(root / "requirements.lock")
+    return pins
 
 
 def write_registry_json(editions: list[Edition], path: Path) -> None:

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from reprobook.build import build
 from reprobook.editions import load_editions
 from reprobook.project import load_project
+from reprobook.validate import rehash
 from reprobook.verify import verify
 
 from .conftest import make_mini_project
@@ -177,3 +178,46 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     assert number == "1.0"
     assert any("data/raw/alpha.csv" in d for d in differences), differences
     assert not any("beta.csv" in d for d in differences), differences
+
+
+def test_pins_stop_a_changed_input_and_only_warn_on_the_lock(tmp_path):
+    from reprobook.editions import file_sha256
+    from reprobook.errors import BuildError
+
+    root = make_mini_project(tmp_path / "pinned")
+    (root / "requirements.lock").write_text("example==1.0\n")
+    alpha = file_sha256(root / "data/raw/alpha.csv")
+    (root / "editions.yml").write_text(textwrap.dedent(f"""\
+        editions:
+          - number: "1.0"
+            date: "2024-01-02"
+            title: "Mini, pinned"
+            status: current
+            summary: "The fixture book."
+            profile: null
+            pins:
+              environment: {file_sha256(root / "requirements.lock")}
+              inputs:
+                alpha: {alpha}
+        """))
+    project = load_project(root)
+    build(project, renderer="builtin")  # everything matches its pins
+
+    class Collect:
+        def __init__(self):
+            self.lines = []
+
+        def step(self, message):
+            self.lines.append(message)
+
+        done = step
+
+    (root / "requirements.lock").write_text("example==2.0\n")
+    reporter = Collect()
+    build(project, reporter, renderer="builtin")
+    assert any("requirements.lock differs" in line for line in reporter.lines)
+
+    (root / "data/raw/alpha.csv").write_text("id,amount\n1,1000\n2,2501\n")
+    rehash(project)  # a deliberate data change, but not what edition 1.0 was built from
+    with pytest.raises(BuildError, match=r"data/raw/alpha.csv differs from the checksum pinned"):
+        build(project, renderer="builtin")

@@ -221,3 +221,17 @@ def test_pins_stop_a_changed_input_and_only_warn_on_the_lock(tmp_path):
     rehash(project)  # a deliberate data change, but not what edition 1.0 was built from
     with pytest.raises(BuildError, match=r"data/raw/alpha.csv differs from the checksum pinned"):
         build(project, renderer="builtin")
+
+
+def test_citation_file_and_cite_blocks_name_the_edition(built):
+    import yaml
+
+    project, _ = built
+    registry = load_editions(project.root)
+    cff = yaml.safe_load((project.root / "CITATION.cff").read_text(encoding="utf-8"))
+    assert (str(cff["version"]), str(cff["date-released"])) == (registry[-1].number, registry[-1].date)
+    for edition in registry:
+        page = BeautifulSoup((project.site_dir / edition.number / "index.html").read_text(encoding="utf-8"),
+                             "html.parser")
+        cite = page.select_one("details.cite").get_text(" ", strip=True)
+        assert f"Edition {edition.number}, {edition.date}" in cite

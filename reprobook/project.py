@@ -44,6 +44,7 @@ class Project:
     pdf_name: str
     quarto: dict = field(repr=False, default_factory=dict)
     profile: str | None = None
+    assets: tuple[str, ...] = ()  # folders the site serves as assets/vendor/<name>/
 
     @property
     def site_dir(self) -> Path:
@@ -182,4 +183,12 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         pdf_name=str(engine.get("pdf", "book.pdf")),
         quarto=quarto,
         profile=profile,
+        assets=tuple(_existing_folders(root, engine.get("assets") or [])),
     )
+
+
+def _existing_folders(root: Path, folders: list[str]) -> list[str]:
+    for folder in folders:
+        if not (root / folder).is_dir():
+            raise ConfigError(f"{ENGINE_FILE}: asset folder {folder} does not exist")
+    return list(folders)

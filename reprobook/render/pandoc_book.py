@@ -530,6 +530,9 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     subset_fonts(project.root / "fonts", assets,
                  "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
+    for folder in project.assets:  # third-party files the site serves itself (no CDN)
+        shutil.copytree(project.root / folder, assets / "vendor" / Path(folder).name,
+                        dirs_exist_ok=True)
     return written
 
 

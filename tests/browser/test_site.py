@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from urllib.parse import urljoin
 
 import pytest
 
@@ -240,10 +241,12 @@ def test_data_page_lists_and_serves_every_raw_file(desktop, server, edition_pref
         assert section.count() == 1, resource["name"]
         text = section.inner_text()
         assert resource["hash"].removeprefix("sha256:") in text
-        with page.expect_download(timeout=90_000) as info:
-            section.locator("a[download]").click()
-        data = open(info.value.path(), "rb").read()
-        assert "sha256:" + hashlib.sha256(data).hexdigest() == resource["hash"]
+        # Fetched through the page's own request context (same origin, same
+        # cookies); one real click-download below covers the browser's path.
+        href = section.locator("a[download]").get_attribute("href")
+        response = page.request.get(urljoin(page.url, href))
+        assert response.ok, href
+        assert "sha256:" + hashlib.sha256(response.body()).hexdigest() == resource["hash"]
     with page.expect_download(timeout=90_000) as info:
         page.click(".data-archive a[download]")
     with zipfile.ZipFile(info.value.path()) as zf:

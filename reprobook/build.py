@@ -19,7 +19,6 @@ from . import facts as factlib
 from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
-from .notebook import FACTS_FILE
 from .project import Project
 from .publish import swap_in
 from .render import pandoc_book, quarto_available
@@ -223,7 +222,6 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     previous: tuple[Edition, BuildResult] | None = None
     for index, ed in enumerate(registry):
         project = projects[ed.number]
-        prior_dir = site / registry[index - 1].number if index else None
         if only and ed.number != only:
             if (site / ed.number / "facts.json").is_file():
                 import json
@@ -242,7 +240,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             reporter.step(f"warning: {warning}")
         result = check(project, reporter, jobs)
         changes = None
-        if previous is not None and prior_dir is not None:
+        if previous is not None:
             old_ed, old = previous
             changes = changelib.compare(
                 old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
@@ -318,4 +316,4 @@ def clean(project: Project, cache: bool = True) -> list[Path]:
     return removed
 
 
-__all__ = ["build", "check", "clean", "BuildResult", "FACTS_FILE"]
+__all__ = ["build", "check", "clean", "BuildResult"]

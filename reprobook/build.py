@@ -23,7 +23,8 @@ from .project import Project
 from .publish import swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
-from .render.shortcodes import SHORTCODE, expand_includes
+from .render.stage import stage_book
+from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes
 from .validate import require_valid, resource_paths
 
 
@@ -85,7 +86,7 @@ def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
         path = project.root / chapter
         text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
         for m in SHORTCODE.finditer(text):
-            if m.group(1) == "var":
+            if m.group(1) in FACT_SHORTCODES:
                 uses.append((chapter, text.count("\n", 0, m.start()) + 1, m.group(2).strip()))
     return uses
 
@@ -130,30 +131,26 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
             shutil.copy2(outputs[spec.name] / relative, dest)
 
 
-def _stage_outputs(project: Project, stage: Path) -> None:
-    for spec in project.notebooks:
-        for relative in spec.outputs:
-            dest = stage / relative
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(project.root / relative, dest)
-
-
 def _render(project: Project, result: BuildResult, stage: Path, site: Path, renderer: str,
             reporter: Reporter, context: dict, timestamp: int) -> None:
-    """Render one edition of the book into `site` (a fresh directory)."""
-    stage.mkdir(parents=True, exist_ok=True)
-    _stage_outputs(project, stage)
-    site.mkdir(parents=True)
+    """Render one edition of the book into `site` (a fresh directory): stage
+    the book with the engine's generated pages, render it with Quarto or the
+    built-in renderer, then add the site's plain files."""
     use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
+    staged = stage_book(project, result.facts, result.checks, context, stage / "book",
+                        for_quarto=use_quarto)
+    site.mkdir(parents=True)
     if use_quarto:
-        reporter.step("render with Quarto")
-        quarto_renderer.render(project, site)
+        reporter.step(f"render with Quarto {quarto_renderer.version()}")
+        for warning in quarto_renderer.render(staged.project, site):
+            reporter.step(f"warning (Quarto): {warning}")
         result.renderer = "quarto"
     else:
         reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
-        pandoc_book.render(project, result.facts, result.checks, stage, site, context,
+        pandoc_book.render(staged.project, result.facts, result.checks, site, context,
                            timestamp=timestamp)
         result.renderer = "builtin"
+    shutil.copytree(staged.extra_files, site, dirs_exist_ok=True)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))

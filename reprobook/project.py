@@ -45,6 +45,13 @@ class Project:
     quarto: dict = field(repr=False, default_factory=dict)
     profile: str | None = None
     assets: tuple[str, ...] = ()  # folders the site serves as assets/vendor/<name>/
+    # Pages outside the chapters that the book's page footer links to
+    # (book.page-footer): Quarto renders them as web pages only, and so does
+    # the built-in renderer. The engine's generated pages (ledger, data,
+    # changes, notebooks) reach both renderers this way.
+    footer_pages: tuple[tuple[str, str, str], ...] = ()  # (region, text, source .qmd)
+    output_file: str = ""  # book.output-file: the PDF's file name without extension
+    site_url: str = ""  # book.site-url: where the site is published, if configured
 
     @property
     def site_dir(self) -> Path:
@@ -109,17 +116,37 @@ def merge_config(base, extra):
 
 def active_profile(root: Path, quarto: dict, profile: str | None) -> str | None:
     """As Quarto: an explicit profile, else QUARTO_PROFILE, else the
-    `profile: default:` of _quarto.yml."""
+    `profile: default:` of _quarto.yml. Several profiles are separated by
+    commas and merged in order ("1.1,reprobook")."""
     import os
 
     if profile:
         return profile
     if os.environ.get("QUARTO_PROFILE"):
-        return os.environ["QUARTO_PROFILE"].split(",")[0]
+        return os.environ["QUARTO_PROFILE"]
     default = (quarto.get("profile") or {}).get("default")
     if isinstance(default, list):
-        default = default[0] if default else None
+        default = ",".join(default) if default else None
     return default
+
+
+def _footer_pages(root: Path, book: dict) -> tuple[tuple[str, str, str], ...]:
+    footer = book.get("page-footer") or {}
+    if not isinstance(footer, dict):
+        return ()
+    pages = []
+    for region in ("left", "center", "right"):
+        items = footer.get(region)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            href = item.get("href", "") if isinstance(item, dict) else ""
+            if href.endswith((".qmd", ".md")) and "://" not in href:
+                if not (root / href).is_file():
+                    raise ConfigError(f"{QUARTO_FILE}: book.page-footer links to {href}, "
+                                      "which does not exist")
+                pages.append((region, str(item.get("text") or href), href))
+    return tuple(pages)
 
 
 def load_project(root: Path | None = None, profile: str | None = None) -> Project:
@@ -130,12 +157,14 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     quarto = _read_yaml(root / QUARTO_FILE)
     engine = _read_yaml(root / ENGINE_FILE)
     profile = active_profile(root, quarto, profile)
-    if profile:
-        profile_file = root / f"_quarto-{profile}.yml"
+    for name in (profile or "").split(","):
+        if not name:
+            continue
+        profile_file = root / f"_quarto-{name}.yml"
         if not profile_file.is_file():
-            raise ConfigError(f"profile '{profile}' has no {profile_file.name}")
+            raise ConfigError(f"profile '{name}' has no {profile_file.name}")
         quarto = merge_config(quarto, _read_yaml(profile_file))
-        engine_profile = root / f"reprobook-{profile}.yml"
+        engine_profile = root / f"reprobook-{name}.yml"
         if engine_profile.is_file():
             engine = merge_config(engine, _read_yaml(engine_profile))
 
@@ -184,6 +213,9 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         quarto=quarto,
         profile=profile,
         assets=tuple(_existing_folders(root, engine.get("assets") or [])),
+        footer_pages=_footer_pages(root, book),
+        output_file=str(book.get("output-file") or ""),
+        site_url=str(book.get("site-url") or ""),
     )
 
 

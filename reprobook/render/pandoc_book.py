@@ -4,9 +4,14 @@ pandoc + Typst (one PDF), for machines without Quarto.
 What it adds to plain pandoc, so the chapters' Quarto syntax works
 (docs/quarto-subset.md lists the subset):
   - `{{< var key >}}` substituted from the facts table (shortcodes.py);
-  - book-wide numbering of figures, tables and chapters, and `@fig-`,
-    `@tbl-`, `@sec-` references turned into links with those numbers
-    (pandoc alone reads them as citations);
+  - Quarto's numbering of chapters, and of figures, tables and maps per
+    chapter (Figure 5.1, Map 3.2), and `@fig-`, `@tbl-`, `@map-`, `@sec-`
+    references turned into links with those numbers (pandoc alone reads
+    them as citations);
+  - `{{< fact key >}}` printed as a link to the claims ledger, as the
+    Quarto extension in _extensions/reprobook does;
+  - the book's page-footer pages (the engine's generated pages) rendered
+    as web pages, as Quarto does;
   - `fig-alt` moved onto the image (pandoc leaves it as a data attribute);
   - callouts styled in HTML and boxed in Typst;
   - a book-wide bibliography: with `bibliography:` in _quarto.yml, the page
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import jinja2
+import yaml
 
 from ..errors import RenderError
 from ..project import Project
@@ -42,7 +48,8 @@ from . import site as sitelib
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
 CHANGES_PAGE = "changes.html"
-XREF_KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
+XREF_KINDS = {"fig": "Figure", "tbl": "Table", "map": "Map", "sec": "Section"}
+FLOAT_KINDS = ("fig", "tbl", "map")
 CALLOUT_TYPES = ("note", "warning", "important", "tip", "caution")
 
 
@@ -89,8 +96,10 @@ class Target:
 
 
 def page_names(project: Project) -> set[str]:
-    """The HTML pages a build of `project` publishes (without rendering)."""
-    return {str(PurePosixPath(c).with_suffix(".html")) for c in project.chapters} | {CLAIMS_PAGE}
+    """The chapter and engine pages every build of `project` publishes
+    (without rendering): what the edition switcher may link to."""
+    return ({str(PurePosixPath(c).with_suffix(".html")) for c in project.chapters}
+            | {CLAIMS_PAGE, "data.html"})
 
 
 # ---------------------------------------------------------------- parsing
@@ -167,11 +176,12 @@ def _first_heading(doc: dict) -> str:
 
 # -------------------------------------------------------------- numbering
 def number_targets(chapters: list[Chapter]) -> dict[str, Target]:
-    """Book-wide numbers: figures and tables count through the whole book
-    (Figure 1, 2, ...), sections are numbered within their chapter."""
+    """Quarto's book numbers: figures, tables and maps count within their
+    chapter (Figure 5.1, Table 5.2, Map 3.1), sections are numbered within
+    their chapter. Floats in an unnumbered page count on their own (1, 2)."""
     targets: dict[str, Target] = {}
-    counts = {"fig": 0, "tbl": 0}
     for chapter in chapters:
+        counts = {kind: 0 for kind in FLOAT_KINDS}
         section = [chapter.number or 0, 0, 0, 0, 0, 0]
         for el in ast.iter_elements(chapter.doc["blocks"]):
             kind = el["t"]
@@ -191,16 +201,45 @@ def number_targets(chapters: list[Chapter]) -> dict[str, Target]:
                     _add(targets, ident, Target(label, chapter.page, ident), chapter)
             elif kind in ("Figure", "Table"):
                 ident = el["c"][0][0]
-                prefix = "fig" if kind == "Figure" else "tbl"
                 if kind == "Table" and not ident and not _has_caption(el):
                     continue  # a plain table, not a numbered float
-                if not ident.startswith(prefix + "-"):
+                prefix = ident.split("-")[0] if "-" in ident else ""
+                allowed = ("fig", "map") if kind == "Figure" else ("tbl",)
+                if prefix not in allowed:
+                    wanted = " or ".join(f"'{a}-'" for a in allowed)
                     raise RenderError(f"{chapter.source}: every {kind.lower()} needs an id "
-                                      f"starting with '{prefix}-' (found '{ident or 'none'}')")
+                                      f"starting with {wanted} (found '{ident or 'none'}')")
                 counts[prefix] += 1
-                _add(targets, ident, Target(f"{XREF_KINDS[prefix]} {counts[prefix]}",
-                                            chapter.page, ident), chapter)
+                number = (f"{chapter.number}.{counts[prefix]}" if chapter.number
+                          else str(counts[prefix]))
+                _add(targets, ident, Target(f"{XREF_KINDS[prefix]} {number}", chapter.page, ident),
+                     chapter)
     return targets
+
+
+def figures_of(chapter: Chapter) -> list[tuple[str, str]]:
+    """(id, image source) of every figure and map of a chapter."""
+    out = []
+    for el in ast.iter_elements(chapter.doc["blocks"]):
+        if el["t"] == "Figure":
+            images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
+            if images:
+                out.append((el["c"][0][0], images[0]["c"][2][0]))
+    return out
+
+
+def fact_uses(project: Project, facts: dict[str, dict]) -> tuple[list[Chapter], list[ledger.Use]]:
+    """The chapters (parsed) and where each fact is printed in them: page,
+    anchor and sentence, for the claims ledger. Computed from the sources
+    before rendering, so the ledger is one of the book's pages for either
+    renderer."""
+    chapters = parse_chapters(project, facts)
+    targets = number_targets(chapters)
+    uses: list[ledger.Use] = []
+    for chapter in chapters:
+        transform(chapter, targets, "html")
+        uses.extend(chapter.uses)
+    return chapters, uses
 
 
 def _has_caption(table: dict) -> bool:
@@ -225,12 +264,40 @@ def _relpath(target: PurePosixPath, start: PurePosixPath) -> str:
     return os.path.relpath(str(target), str(start) or ".").replace("\\", "/")
 
 
+@dataclass(frozen=True)
+class BookLinks:
+    """What page links need: the label of each chapter's first heading (a
+    link to a chapter's .qmd is an internal link in the PDF), the links
+    under each figure (_reprobook/figures.json), and the published site's
+    URL (links to the engine's web pages in the PDF)."""
+
+    chapter_anchors: dict[str, str] = field(default_factory=dict)  # chapter source -> heading id
+    figure_links: dict[str, list[dict]] = field(default_factory=dict)
+    site_url: str = ""
+
+
+def book_links(project: Project, chapters: list[Chapter]) -> BookLinks:
+    anchors = {}
+    for chapter in chapters:
+        for block in chapter.doc["blocks"]:
+            if block["t"] == "Header" and block["c"][0] == 1 and block["c"][1][0]:
+                anchors[chapter.source] = block["c"][1][0]
+                break
+    generated = project.root / "_reprobook"
+    figures = generated / "figures.json"
+    site = generated / "site.json"
+    return BookLinks(anchors,
+                     json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {},
+                     json.loads(site.read_text(encoding="utf-8")).get("site_url", "")
+                     if site.is_file() else "")
+
+
 def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
-              figure_dir: Path | None = None,
-              provenance: "sitelib.Provenance | None" = None) -> list[dict]:
+              figure_dir: Path | None = None, links: BookLinks | None = None) -> list[dict]:
     """The chapter's blocks, with the Quarto features resolved for `fmt`
     ("html" or "typst"). For HTML it also records where each fact is
     printed (chapter.uses), for the claims ledger."""
+    links = links or BookLinks()
     pending: list[tuple[str, str, str]] = []  # (key, anchor, printed text) awaiting their sentence
     counts: dict[str, int] = {}
     if fmt == "html":
@@ -240,6 +307,8 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         kind = el["t"]
         if kind == "Link" and el["c"][2][0].startswith(CLAIM_SCHEME):
             return _claim_link(el, chapter, fmt, pending, counts)
+        if kind == "Link":
+            return _page_link(el, chapter, fmt, links)
         if kind in ("Para", "Plain", "Header", "LineBlock") and pending:
             text = ast.stringify(el)
             for key, anchor, printed in pending:
@@ -249,9 +318,11 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         if kind == "Cite":
             return _crossref(el, chapter, targets, fmt)
         if kind == "Figure":
-            return _figure(el, chapter, targets, fmt, figure_dir, provenance)
+            return _figure(el, chapter, targets, fmt, figure_dir, links)
         if kind == "Table" and fmt == "html":
             return _number_table(el, targets)
+        if kind == "Table" and el["c"][0][0] in targets:
+            return _typst_numbered(el, targets[el["c"][0][0]])
         if kind == "Div" and el["c"][0][0] == "refs" and fmt == "typst":
             # citeproc fills this div later; print the list with hanging
             # indents and ragged lines (long URLs would stretch justified ones)
@@ -262,6 +333,48 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
         return None
 
     return ast.walk(chapter.doc["blocks"], visit)
+
+
+def _page_link(el: dict, chapter: Chapter, fmt: str, links: BookLinks):
+    """Links between pages, as Quarto treats them in a book: a link to a
+    chapter's .qmd becomes its .html page (HTML) or an internal link to the
+    chapter (PDF); a link to one of the engine's web pages (a relative .html
+    link) becomes an absolute link to the published edition in the PDF when
+    a site URL is configured, else its text. The extension's filter does the
+    same under Quarto."""
+    attr, inlines, (target, title) = el["c"]
+    if re.match(r"^([a-zA-Z][\w+.-]*:|#|/)", target):
+        return None
+    path, _, anchor = target.partition("#")
+    if path.endswith((".qmd", ".md")):
+        if fmt == "html":
+            page = str(PurePosixPath(path).with_suffix(".html"))
+            return {"t": "Link", "c": [attr, inlines, [page + (f"#{anchor}" if anchor else ""), title]]}
+        import posixpath
+
+        source = posixpath.normpath(str(PurePosixPath(chapter.source).parent / path))
+        label = anchor or links.chapter_anchors.get(source)
+        if not label:
+            return inlines
+        return [ast.raw_inline("typst", f"#link(<{label}>)["), *inlines, ast.raw_inline("typst", "]")]
+    if fmt == "html" or not path.endswith(".html"):
+        return None
+    if links.site_url:
+        import posixpath
+
+        absolute = links.site_url + posixpath.normpath(
+            str(PurePosixPath(chapter.page).parent / path)) + (f"#{anchor}" if anchor else "")
+        return {"t": "Link", "c": [attr, inlines, [absolute, title]]}
+    return inlines
+
+
+def _typst_numbered(el: dict, target: Target) -> list[dict]:
+    """A float in the PDF with the book's number (Typst would count floats
+    through the whole document): the number is set for this float alone."""
+    supplement, number = target.label.split(" ", 1)
+    return [ast.raw_block("typst", f"#[#set figure(numbering: _ => {typst_string(number)}, "
+                                   f"supplement: [{supplement}])"),
+            el, ast.raw_block("typst", "]")]
 
 
 def _claim_link(el: dict, chapter: Chapter, fmt: str, pending: list, counts: dict):
@@ -300,7 +413,7 @@ def _crossref(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str):
 
 
 def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
-            figure_dir: Path | None, provenance: "sitelib.Provenance | None" = None):
+            figure_dir: Path | None, links: BookLinks):
     (ident, classes, kvs), caption, body = el["c"]
     images = [e for e in ast.iter_elements(body) if e["t"] == "Image"]
     if len(images) != 1:
@@ -316,7 +429,8 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
         print_src = _print_variant(chapter, src, figure_dir)
         content = [{"t": "Plain", "c": [ast.raw_inline(
             "typst", f'#image("{print_src}", alt: {typst_string(alt)}, width: 100%)')]}]
-        return {"t": "Figure", "c": [[ident, classes, kvs], caption, content]}
+        figure = {"t": "Figure", "c": [[ident, classes, kvs], caption, content]}
+        return _typst_numbered(figure, targets[ident])
     new_image = {"t": "Image", "c": [["", [], [("loading", "lazy")]], ast.str_inlines(alt),
                                      image["c"][2]]}
     label = targets[ident].label
@@ -324,13 +438,10 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
     blocks = [dict(b) for b in blocks] or [{"t": "Plain", "c": []}]
     first = blocks[0]
     extra: list[dict] = []
-    data_csv = PurePosixPath(src).with_suffix(".csv")
-    if figure_dir is not None and (figure_dir / data_csv.name).is_file():
-        extra = [{"t": "Space"}, {"t": "Link", "c": [["", ["figure-data"], []],
-                                                     ast.str_inlines("Data (CSV)"),
-                                                     [str(data_csv), ""]]}]
-    if provenance is not None:
-        extra += provenance.figure_links(chapter.source, chapter.page, ident, src)
+    for link in links.figure_links.get(ident, []):
+        href = sitelib.from_page(chapter.page, link["href"])
+        extra += [{"t": "Space"}, {"t": "Link", "c": [["", [link["class"]], []],
+                                                      ast.str_inlines(link["text"]), [href, ""]]}]
     blocks[0] = {"t": first["t"], "c": [{"t": "Strong", "c": ast.str_inlines(f"{label}:")},
                                         {"t": "Space"}, *first["c"], *extra]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
@@ -388,6 +499,13 @@ def _bibliography_args(project: Project) -> list[str]:
     if not bib:
         return []
     args = ["--citeproc", f"--bibliography={project.root / bib}"]
+    nocite = project.quarto.get("nocite")
+    if nocite:
+        # Parsed as Markdown from a metadata file, so `@*` is a citation.
+        meta = project.root / "_reprobook" / "nocite.yml"
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(yaml.safe_dump({"nocite": str(nocite)}), encoding="utf-8")
+        args.append(f"--metadata-file={meta}")
     csl = project.quarto.get("csl")
     if csl:
         args.append(f"--csl={project.root / csl}")
@@ -432,9 +550,19 @@ def cite_on_page(doc: dict, project: Project, refs_href: str | None) -> dict:
     return {**out, "blocks": ast.walk(out["blocks"], visit)}
 
 
+def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapter:
+    """An unnumbered web page of the book that is not a chapter (the page
+    footer's pages: the engine's ledger, data, changes and notebook pages)."""
+    doc, used = _read_chapter(project, facts, source)
+    doc = _promote_title(doc, is_index=True)
+    chapter = Chapter(source, None, doc, facts_used=used)
+    chapter.title = _first_heading(doc) or source
+    return chapter
+
+
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
-                checks: dict[str, dict]) -> list[Path]:
+                links: BookLinks) -> list[Path]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              autoescape=jinja2.select_autoescape(["html"]),
                              keep_trailing_newline=True)
@@ -445,28 +573,32 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     fonts_css = publish_fonts(project.root / "fonts", assets)
     bib_args = _bibliography_args(project)
     refs_chapter = bibliography_page(chapters) if bib_args else None
-    pages = [(c.title, c.number, c.page) for c in chapters] + [("Claims ledger", None, CLAIMS_PAGE)]
-    changes = context.get("changes")
-    if changes is not None:
-        pages.append((f"What changed since {changes.previous}", None, CHANGES_PAGE))
-    pages += [("Data", None, sitelib.DATA_PAGE), ("Search", None, sitelib.SEARCH_PAGE)]
+    extra = _parallel(lambda source: _parse_page(project, facts, source),
+                      [source for _, _, source in project.footer_pages])
+    # The sidebar: chapters, then the footer's centre pages (ledger, data,
+    # changes), then search; other footer pages (notebooks) are linked from
+    # the footer and the ledger only.
+    in_nav = [page for (region, _, _), page in zip(project.footer_pages, extra)
+              if region == "center"]
+    pages = [(c.title, c.number, c.page) for c in chapters + in_nav]
+    pages.append(("Search", None, sitelib.SEARCH_PAGE))
+    footer = [{"text": text, "page": str(PurePosixPath(source).with_suffix(".html"))}
+              for _, text, source in project.footer_pages]
     written = []
     search: list[dict] = []
-    provenance = sitelib.Provenance(project)
 
-    def write_page(index: int | None, body: str, toc: str, *, page: str = "", title: str = "",
+    def write_page(page: str, title: str, body: str, toc: str,
                    scripts: tuple[str, ...] = ()) -> None:
-        if index is not None:
-            title, _, page = pages[index]
-        root = _relpath(PurePosixPath("."), PurePosixPath(page).parent) or "."
+        index = next((i for i, (_, _, p) in enumerate(pages) if p == page), None)
+        root = sitelib.root_of(page)
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
                for i, (t, n, p) in enumerate(pages)]
-        in_nav = index is not None
+        listed = index is not None
         rendered = page_template.render(
-            project=project, title=title, body=body, toc=toc, nav=nav, page=page,
-            root=root.rstrip("/") or ".",
-            prev=nav[index - 1] if in_nav and index > 0 else None,
-            next=nav[index + 1] if in_nav and index + 1 < len(pages) else None,
+            project=project, title=title, body=body, toc=toc, nav=nav, page=page, root=root,
+            prev=nav[index - 1] if listed and index > 0 else None,
+            next=nav[index + 1] if listed and index + 1 < len(pages) else None,
+            footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
             fonts_css=fonts_css, scripts=scripts, **context)
         rendered = mark_languages(rendered)
         target = site / page
@@ -475,7 +607,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         written.append(target)
 
     def to_html(chapter: Chapter) -> tuple[str, str]:
-        blocks = transform(chapter, targets, "html", figure_dir, provenance)
+        blocks = transform(chapter, targets, "html", figure_dir, links)
         doc = {**chapter.doc, "blocks": blocks}
         if bib_args and (chapter is refs_chapter or _cites(doc)):
             separate = refs_chapter is not None and chapter is not refs_chapter
@@ -487,70 +619,49 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
         out = run_pandoc(args, json.dumps(doc), cwd=project.root)
         toc, _, body = out.partition("<!-- reprobook:body -->")
-        return body, toc.strip()
+        return _insert_page_notes(project, chapter.page, body), toc.strip()
 
     # pandoc runs in parallel; pages are written in order.
-    for index, (chapter, (body, toc)) in enumerate(zip(chapters, _parallel(to_html, chapters))):
-        search.extend(sitelib.search_records(chapter.page, chapter.title, body))
-        if index == 0:
-            body = sitelib.landing(env, body, project, facts, chapters, chapter.page)
-        write_page(index, body, toc)
-
-    landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
-                               f"At a glance: {h.text} {h.label}.")
-                    for h in sitelib.highlights(project, facts)]
-    entries = ledger.build_ledger(facts, checks,
-                                  [u for c in chapters for u in c.uses] + landing_uses)
-    notebook_pages = {name: provenance.notebook_page(name) for name in provenance.executed}
-    body = env.get_template("claims.html").render(entries=entries, checks=checks,
-                                                  notebook_pages=notebook_pages)
-    write_page(len(chapters), body, "")
-    ledger.write_json(entries, site / "claims.json")
-    if changes is not None:
-        body = env.get_template("changes.html").render(changes=changes, facts=facts)
-        write_page(len(chapters) + 1, body, "")
-    data = sitelib.publish_data(project, site)
-    body = env.get_template("data.html").render(data=data, notebooks=[
-        (spec, notebook_pages.get(spec.name)) for spec in project.notebooks])
-    search.extend(sitelib.search_records(sitelib.DATA_PAGE, "Data", body))
-    write_page(len(pages) - 2, body, "")
-    for name, page in notebook_pages.items():
-        spec = next(s for s in project.notebooks if s.name == name)
-        out = site / page
-        out.parent.mkdir(parents=True, exist_ok=True)
-        nb = sitelib.published_notebook(provenance.executed[name], project.root)
-        sitelib.write_notebook(nb, out.with_suffix(".ipynb"))
-        body = sitelib.notebook_body(nb, name, spec.path, out.parent / "outputs", "outputs")
-        write_page(None, body, "", page=page, title=f"Notebook {name}")
+    everything = chapters + extra
+    for page, (body, toc) in zip(everything, _parallel(to_html, everything)):
+        if not page.source.startswith(f"{PurePosixPath(sitelib.NOTEBOOK_DIR)}/"):
+            search.extend(sitelib.search_records(page.page, page.title, body))
+        write_page(page.page, page.title, body, toc if page in chapters else "")
     sitelib.write_search_index(search, site, assets)
-    write_page(len(pages) - 1, env.get_template("search.html").render(), "",
+    write_page(sitelib.SEARCH_PAGE, "Search", env.get_template("search.html").render(), "",
                scripts=("search-index.js", "search.js"))
     for asset in ("site.js", "search.js"):
         shutil.copy2(TEMPLATES / asset, assets / asset)
     subset_fonts(project.root / "fonts", assets,
                  "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
-    for folder in project.assets:  # third-party files the site serves itself (no CDN)
-        shutil.copytree(project.root / folder, assets / "vendor" / Path(folder).name,
-                        dirs_exist_ok=True)
     return written
+
+
+def _insert_page_notes(project: Project, page: str, body: str) -> str:
+    """The engine's HTML for this page (_reprobook/pages/<page>), after the
+    first heading, where the extension's filter puts it under Quarto."""
+    notes = project.root / "_reprobook" / "pages" / page
+    if not notes.is_file():
+        return body
+    block = notes.read_text(encoding="utf-8")
+    head, sep, rest = body.partition("</h1>")
+    return head + sep + "\n" + block + rest if sep else block + body
 
 
 # ------------------------------------------------------------------ PDF
 def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                stage: Path, figure_dir: Path, output: Path, context: dict,
-               timestamp: int) -> Path:
+               timestamp: int, links: BookLinks | None = None) -> Path:
     import typst
 
     blocks: list[dict] = []
     for chapter in chapters:
-        blocks.extend(transform(chapter, targets, "typst", figure_dir))
+        blocks.extend(transform(chapter, targets, "typst", figure_dir, links))
     meta = dict(chapters[0].doc["meta"])
-    # One document for the whole book: every chapter's `nocite` counts (the
-    # references chapter usually carries `nocite: @*`).
-    nocites = [c.doc["meta"]["nocite"] for c in chapters if "nocite" in c.doc["meta"]]
-    if nocites:
-        meta["nocite"] = {"t": "MetaList", "c": nocites}
+    # As in a Quarto book, `nocite` counts in _quarto.yml (every entry of the
+    # bibliography listed, cited or not).
+    # (_bibliography_args passes it to citeproc as a metadata file.)
     doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
     edition = context.get("edition") or {}
     variables = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
@@ -580,18 +691,21 @@ def font_paths(project: Project) -> list[Path]:
 
 
 # ------------------------------------------------------------------ entry
-def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], stage: Path,
-           site: Path, context: dict, timestamp: int) -> dict:
-    """Render every format into `site`; `stage` holds figures/ and scratch."""
+def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
+           context: dict, timestamp: int) -> dict:
+    """Render the staged book `project` (stage.py) into `site`: one HTML page
+    per chapter and footer page, and one PDF of the chapters."""
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
-    figure_dir = stage / "figures"
-    pages = render_html(project, chapters, targets, site, figure_dir, context, facts, checks)
+    links = book_links(project, chapters)
+    figure_dir = project.root / "figures"
+    pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
     if figure_dir.is_dir():
-        shutil.copytree(figure_dir, site / "figures", dirs_exist_ok=True)
+        shutil.copytree(figure_dir, site / "figures", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("README.md"))
     pdf = None
     if "typst" in project.formats or "pdf" in project.formats:
-        pdf = render_pdf(project, chapters, targets, stage, figure_dir,
-                         site / context["pdf_name"], context, timestamp)
+        pdf = render_pdf(project, chapters, targets, project.root, figure_dir,
+                         site / context["pdf_name"], context, timestamp, links)
     return {"pages": pages, "pdf": pdf,
             "facts_used": {c.source: c.facts_used for c in chapters}}

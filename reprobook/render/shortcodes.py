@@ -1,5 +1,6 @@
 """Quarto shortcodes, resolved before pandoc sees the text (pandoc does not
-know them). Supported: `{{< var key >}}` and `{{< include file >}}`; any
+know them). Supported: `{{< fact key >}}` (the engine's Quarto extension,
+_extensions/reprobook), `{{< var key >}}` and `{{< include file >}}`; any
 other shortcode stops the build with the file and line, rather than leaking
 into the output."""
 
@@ -43,27 +44,34 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0) -> str:
     return SHORTCODE.sub(replace, text)
 
 
+FACT_SHORTCODES = ("fact", "var")
+
+
 def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, list[str]]:
-    """Replace each `{{< var key >}}` with the fact's text. In running text it
-    becomes a link to its claims-ledger entry carrying the key
-    (`<a class="fact" data-key=...>` in HTML) so every printed number can be
-    traced; inside an attribute value
-    (`fig-alt="{{< var k >}}"`) it is plain text. Returns the new text and the
-    keys used, in order."""
+    """Replace each `{{< fact key >}}` and `{{< var key >}}` with the fact's
+    text. `fact` in running text becomes a link to its claims-ledger entry
+    carrying the key (`<a class="fact" data-key=...>` in HTML) so every
+    printed number can be traced, as the extension's shortcode does under
+    Quarto; `var` is plain text, as Quarto prints it. Inside an attribute
+    value (`fig-alt="{{< var k >}}"`) both are plain text. Returns the new
+    text and the keys used, in order."""
     used: list[str] = []
 
     def replace(match: re.Match) -> str:
         name, args = match.group(1), match.group(2).strip()
         line = _line(text, match.start())
-        if name != "var":
+        if name not in FACT_SHORTCODES:
             raise RenderError(f"{source}:{line}: shortcode '{name}' is not supported by the "
-                              "built-in renderer (only 'var' and 'include'); see docs/quarto-subset.md")
+                              "built-in renderer (only 'fact', 'var' and 'include'); "
+                              "see docs/quarto-subset.md")
         if args not in facts:
             raise RenderError(f"{source}:{line}: unknown fact '{args}' in {{{{< var {args} >}}}}")
         used.append(args)
         value = facts[args]["text"]
         if _inside_attribute(text, match.start()):
             return value.replace("\\", "\\\\").replace('"', '\\"')
+        if name == "var":
+            return escape_markdown(value)
         return f'[{escape_markdown(value)}]({CLAIM_SCHEME}{args}){{.fact data-key="{args}"}}'
 
     return SHORTCODE.sub(replace, text), used

@@ -39,9 +39,9 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 def engine_settings(project: Project) -> dict:
     """reprobook.yml, with the active profile's reprobook-<profile>.yml merged."""
     data = yaml.safe_load((project.root / ENGINE_FILE).read_text(encoding="utf-8")) or {}
-    if project.profile:
-        extra = project.root / f"reprobook-{project.profile}.yml"
-        if extra.is_file():
+    for name in (project.profile or "").split(","):
+        extra = project.root / f"reprobook-{name}.yml"
+        if name and extra.is_file():
             data = merge_config(data, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
     return data
 
@@ -143,7 +143,7 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
     light); rich HTML outputs are shown as their plain-text form, so nothing
     executable or remote ends up on the page."""
     lang = ((nb.get("metadata") or {}).get("kernelspec") or {}).get("language", "python")
-    parts = [f'<section id="notebook" class="level1 notebook">\n<h1>Notebook <code>{html.escape(name)}</code></h1>',
+    parts = ['<div id="notebook" class="notebook">',
              f'<p>The notebook <code>{html.escape(source)}</code> as the build executed it, '
              'with every output. Cell numbers match the <code>cell</code> of each number in '
              '<a href="../claims.html">the claims ledger</a>. '
@@ -165,7 +165,7 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
             parts.append(f'<p class="nb-label">{label} ({html.escape(kind or "text")})</p>')
             parts.append(f'<pre class="nb-markdown" tabindex="0">{html.escape(src)}</pre>')
         parts.append("</div>")
-    parts.append("</section>")
+    parts.append("</div>")
     return "\n".join(parts)
 
 
@@ -338,45 +338,57 @@ class Provenance:
     def notebook_page(self, name: str) -> str:
         return f"{NOTEBOOK_DIR}/{name}.html"
 
-    def figure_links(self, chapter_source: str, page: str, ident: str, src: str) -> list[dict]:
-        from . import ast
-        from .pandoc_book import CLAIMS_PAGE, _relative
-
-        def link(text: str, href: str, cls: str) -> list[dict]:
-            return [{"t": "Space"}, {"t": "Link", "c": [["", [cls], []], ast.str_inlines(text),
-                                                        [href, ""]]}]
-
+    def figure_links(self, chapter_source: str, ident: str, src: str) -> list[dict]:
+        """[{text, href, class}] with hrefs relative to the book's root: the
+        notebook cell that drew the figure, its data and the ledger entries
+        of the facts its markdown prints. Both renderers append these to the
+        figure's caption (the built-in in Python, Quarto in the extension)."""
         out: list[dict] = []
+        figure = PurePosixPath(chapter_source).parent / src
+        data_csv = figure.with_suffix(".csv")
+        if (self.project.root / data_csv).is_file():
+            out.append({"text": "Data (CSV)", "href": str(_normal(data_csv)), "class": "figure-data"})
         name = self.by_file.get(PurePosixPath(src).name)
         if name and name in self.executed:
             stem = PurePosixPath(src).stem
             anchor = f"#cell-{self.cells[stem]}" if stem in self.cells else ""
-            out += link(f"Notebook ({name})", _relative(page, self.notebook_page(name)) + anchor,
-                        "figure-notebook")
-        keys = figure_fact_keys(self.project, chapter_source, ident)
-        claims = _relative(page, CLAIMS_PAGE)
-        for n, key in enumerate(keys):
-            out += link("Claims ledger" if n == 0 else f"Claims ledger ({n + 1})",
-                        f"{claims}#claim-{key}", "figure-claims")
+            out.append({"text": f"Notebook ({name})", "href": self.notebook_page(name) + anchor,
+                        "class": "figure-notebook"})
+        for n, key in enumerate(figure_fact_keys(self.project, chapter_source, ident)):
+            out.append({"text": "Claims ledger" if n == 0 else f"Claims ledger ({n + 1})",
+                        "href": f"claims.html#claim-{key}", "class": "figure-claims"})
         return out
 
 
-# ---------------------------------------------------------------- landing
-def landing(env, body: str, project: Project, facts: dict[str, dict], chapters, page: str) -> str:
-    """The index page: the book's key numbers as large labelled figures,
-    each linking to the chapter that explains it, then the table of
-    contents, then the page's own text."""
-    from .pandoc_book import CLAIMS_PAGE, _relative
+def _normal(path: PurePosixPath) -> PurePosixPath:
+    import posixpath
 
+    return PurePosixPath(posixpath.normpath(str(path)))
+
+
+def root_of(page: str) -> str:
+    """The relative path from `page` to the site's root ("." or "../..")."""
+    depth = len(PurePosixPath(page).parts) - 1
+    return "/".join([".."] * depth) or "."
+
+
+def from_page(page: str, target: str) -> str:
+    """`target` (relative to the site's root) as seen from `page`."""
+    root = root_of(page)
+    return target if root == "." else f"{root}/{target}"
+
+
+# ---------------------------------------------------------------- landing
+def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[tuple],
+                  page: str) -> str:
+    """The index page's opening: the book's key numbers as large labelled
+    figures, each linking to the chapter that explains it, then the table of
+    contents. `chapters` are (title, number, page) in book order."""
     items = [{"label": h.label, "text": h.text, "key": h.key,
-              "href": _relative(page, h.page.partition("#")[0]) + (
-                  "#" + h.page.partition("#")[2] if "#" in h.page else ""),
-              "claim": f"{_relative(page, CLAIMS_PAGE)}#claim-{h.key}"}
+              "href": from_page(page, h.page), "claim": from_page(page, f"claims.html#claim-{h.key}")}
              for h in highlights(project, facts)]
-    contents = [{"title": c.title, "number": c.number, "href": _relative(page, c.page)}
-                for c in chapters[1:]]
-    block = env.get_template("landing.html").render(highlights=items, contents=contents,
-                                                    claims=_relative(page, CLAIMS_PAGE),
-                                                    data=_relative(page, DATA_PAGE))
-    head, sep, rest = body.partition("</h1>")
-    return head + sep + "\n" + block + rest if sep else block + body
+    contents = [{"title": title, "number": number, "href": from_page(page, target)}
+                for title, number, target in chapters[1:]]
+    return env.get_template("landing.html").render(highlights=items, contents=contents,
+                                                   claims=from_page(page, "claims.html"),
+                                                   data=from_page(page, DATA_PAGE))

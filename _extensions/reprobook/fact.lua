@@ -1,0 +1,26 @@
+-- {{< fact key >}}: a fact recorded by a notebook, printed as its text. In
+-- HTML it links to the fact's entry in the claims ledger and carries the
+-- anchor `use-<key>-<n>` (n-th use on the page) that the ledger links back
+-- to; the built-in renderer prints the same link (reprobook/render/shortcodes.py).
+local common = require("common")
+
+local counts = {}
+
+return {
+  ["fact"] = function(args, kwargs, meta, raw_args, context)
+    local key = pandoc.utils.stringify(args[1])
+    local text = common.fact_text(key)
+    if context ~= "inline" and context ~= "block" then
+      return text -- inside an attribute or other text: plain
+    end
+    if quarto.doc.is_format("html") then
+      counts[key] = (counts[key] or 0) + 1
+      local href = common.root_prefix() .. "claims.html#claim-" .. key
+      local attr = pandoc.Attr("use-" .. key .. "-" .. counts[key], { "fact" }, { { "data-key", key } })
+      return pandoc.Link({ pandoc.Str(text) }, href, "Where this number comes from", attr)
+    elseif quarto.doc.is_format("typst") then
+      return pandoc.RawInline("typst", "#" .. common.typst_string(text))
+    end
+    return pandoc.Str(text)
+  end
+}

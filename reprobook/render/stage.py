@@ -1,0 +1,171 @@
+"""The staged book: what both renderers render.
+
+Before rendering, the engine copies the project's sources into a scratch
+folder and adds what it generates there, never in the project tree (a build
+modifies no tracked file, and Quarto's own state, `.quarto/` and its edits to
+`.gitignore`, stay in the scratch folder):
+
+  _variables.yml            facts, for Quarto's `{{< var >}}`
+  _reprobook/facts.json     facts, for the extension's `{{< fact >}}`
+  _reprobook/site.json      what the extension's filter needs (site URL)
+  _reprobook/figures.json   links under each figure's caption (data,
+                            notebook cell, ledger), relative to the root
+  _reprobook/pages/<p>.html HTML placed after the first heading of page p
+                            (landing highlights; under Quarto also the
+                            edition switcher and notice)
+  _reprobook/site/          plain files copied into the published site after
+                            rendering: raw data and its zip, executed
+                            notebooks, ledger JSON, vendored assets
+  claims.qmd, data.qmd, changes.qmd, notebooks/<name>.qmd
+                            the engine's pages, as Quarto documents
+  _quarto-reprobook.yml     a Quarto profile linking those pages from the
+                            page footer (so Quarto renders them, web only)
+                            and naming the PDF
+
+`quarto render --profile <edition>,reprobook` and the built-in renderer
+then publish the same pages. docs/rendering.md explains the choice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from .. import facts as factlib
+from .. import ledger
+from ..project import Project, load_project
+from . import pages
+from . import site as sitelib
+
+ENGINE_PROFILE = "reprobook"
+GENERATED = "_reprobook"
+# Machine state and other non-sources a render never needs.
+NOT_SOURCE = {".git", ".venv", ".reprobook", "__pycache__", ".pytest_cache", "test-artifacts",
+              "node_modules", ".quarto", "tests", "_variables.yml", GENERATED}
+
+
+@dataclass
+class StagedBook:
+    project: Project  # the staged book, loaded with the engine's profile
+    entries: list  # the claims ledger
+    extra_files: Path  # copied over the rendered site
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+
+def copy_sources(project: Project, dest: Path) -> None:
+    skip_dirs = {project.output_dir, project.output_dir + ".previous"}
+
+    def ignore(folder, names):
+        return {n for n in names if n in NOT_SOURCE or n in skip_dirs
+                or n.endswith(".egg-info")}
+
+    shutil.copytree(project.root, dest, ignore=ignore, symlinks=False)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict],
+               context: dict, dest: Path, for_quarto: bool) -> StagedBook:
+    from . import pandoc_book  # the AST work (numbers, fact uses) is the built-in's
+
+    copy_sources(project, dest)
+    generated = dest / GENERATED
+    extra = generated / "site"
+    extra.mkdir(parents=True)
+    factlib.write_variables(facts, dest / "_variables.yml")
+    _write(generated / "facts.json",
+           json.dumps({k: v["text"] for k, v in sorted(facts.items())}, ensure_ascii=False, indent=1))
+    edition = context.get("edition") or {}
+    site_url = project.site_url.rstrip("/") + "/" if project.site_url else ""
+    if site_url and edition:
+        site_url += f"{edition['number']}/"
+    _write(generated / "site.json", json.dumps({"site_url": site_url}))
+
+    book = load_project(dest, profile=project.profile)
+    chapters, uses = pandoc_book.fact_uses(book, facts)
+    env = pages.environment()
+
+    # Executed notebooks: one page each, the .ipynb and its images as files.
+    provenance = sitelib.Provenance(project)
+    notebook_pages: dict[str, str] = {}
+    footer_right = []
+    for spec in project.notebooks:
+        if spec.name not in provenance.executed:
+            continue
+        page = f"{pages.NOTEBOOKS}/{spec.name}.html"
+        notebook_pages[spec.name] = page
+        nb = sitelib.published_notebook(provenance.executed[spec.name], project.root)
+        (extra / pages.NOTEBOOKS).mkdir(exist_ok=True)
+        sitelib.write_notebook(nb, extra / pages.NOTEBOOKS / f"{spec.name}.ipynb")
+        body = sitelib.notebook_body(nb, spec.name, spec.path, extra / pages.NOTEBOOKS / "outputs",
+                                     "outputs")
+        source = f"{pages.NOTEBOOKS}/{spec.name}.qmd"
+        _write(dest / source, pages.notebook_page(body, spec.name, []))
+        footer_right.append({"text": f"Notebook: {spec.name}", "href": source})
+
+    # Links under each figure's caption (data, notebook cell, ledger).
+    figure_links = {}
+    for chapter in chapters:
+        for ident, src in pandoc_book.figures_of(chapter):
+            figure_links[ident] = provenance.figure_links(chapter.source, ident, src)
+    _write(generated / "figures.json", json.dumps(figure_links, ensure_ascii=False, indent=1))
+
+    highlights = sitelib.highlights(book, facts)
+    landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
+                               f"At a glance: {h.text} {h.label}.") for h in highlights]
+    entries = ledger.build_ledger(facts, checks, uses + landing_uses)
+    ledger.write_json(entries, extra / "claims.json")
+    _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages))
+    footer_center = [{"text": "Claims ledger", "href": pages.CLAIMS}]
+
+    changes = context.get("changes")
+    if changes is not None:
+        _write(dest / pages.CHANGES, pages.changes_page(env, changes, facts))
+        footer_center.append({"text": f"What changed since {changes.previous}",
+                              "href": pages.CHANGES})
+
+    data = sitelib.publish_data(project, extra)
+    _write(dest / pages.DATA, pages.data_page(env, data, [
+        (spec, notebook_pages.get(spec.name)) for spec in project.notebooks]))
+    footer_center.insert(1, {"text": "Data", "href": pages.DATA})
+
+    for folder in project.assets:  # third-party files the site serves itself (no CDN)
+        shutil.copytree(project.root / folder, extra / "assets" / "vendor" / Path(folder).name)
+
+    pdf_stem = PurePosixPath(context.get("pdf_name") or project.pdf_name).stem
+    engine_profile = {"book": {"output-file": pdf_stem,
+                               "page-footer": {"center": footer_center, "right": footer_right}}}
+    _write(dest / f"_quarto-{ENGINE_PROFILE}.yml",
+           "# Written by reprobook for this render; not a source file.\n"
+           + yaml.safe_dump(engine_profile, allow_unicode=True, sort_keys=False))
+
+    # What goes after each page's first heading.
+    chapter_list = [(c.title, c.number, c.page) for c in chapters]
+    landing = sitelib.landing_block(env, book, facts, chapter_list, chapters[0].page)
+    all_pages = [c.page for c in chapters] + [
+        str(PurePosixPath(href).with_suffix(".html"))
+        for href in (item["href"] for item in footer_center + footer_right)]
+    for page in all_pages:
+        parts = []
+        if for_quarto and edition:
+            parts.append(env.get_template("edition-bar.html").render(
+                page=page, root=sitelib.root_of(page), edition=edition,
+                editions=context.get("editions") or [], language=project.language,
+                pdf_name=context.get("pdf_name")))
+        if page == chapters[0].page:
+            parts.append(landing)
+        if parts:
+            _write(generated / "pages" / page, "\n".join(parts))
+
+    profile = ",".join(p for p in (project.profile, ENGINE_PROFILE) if p)
+    return StagedBook(load_project(dest, profile=profile), entries, extra)

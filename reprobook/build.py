@@ -52,6 +52,7 @@ class BuildResult:
     output_dir: Path | None = None  # this edition's pages (the site itself without editions)
     pdf: Path | None = None
     renderer: str = ""
+    warnings: list[str] = field(default_factory=list)  # the renderer's, printed as they come
 
 
 def source_date_epoch(project: Project) -> int:
@@ -143,6 +144,7 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     if use_quarto:
         reporter.step(f"render with Quarto {quarto_renderer.version()}")
         for warning in quarto_renderer.render(staged.project, site):
+            result.warnings.append(warning)
             reporter.step(f"warning (Quarto): {warning}")
         result.renderer = "quarto"
     else:

@@ -4,6 +4,7 @@ temporary copies of the project, so tests never touch the working tree."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from reprobook.project import load_project
 from reprobook.validate import rehash
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite builds with the built-in renderer; tests/test_quarto.py puts a
+# real Quarto on PATH itself. A developer's own `quarto` must not switch
+# every other test to Quarto.
+os.environ["PATH"] = os.pathsep.join(
+    d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "quarto").exists())
 
 
 def copy_project(dest: Path) -> Path:
@@ -105,9 +112,9 @@ def make_mini_project(root: Path, chapters: dict[str, str] | None = None) -> Pat
     chapters = chapters or {}
     (root / "index.qmd").write_text(chapters.get("index", "---\ntitle: Welcome\n---\n\nHello.\n"))
     (root / "chapters/one.qmd").write_text(chapters.get(
-        "one", "# One {#sec-one}\n\nAlpha total is {{< var alpha.total >}}.\n"))
+        "one", "# One {#sec-one}\n\nAlpha total is {{< fact alpha.total >}}.\n"))
     (root / "chapters/two.qmd").write_text(chapters.get(
-        "two", "# Two {#sec-two}\n\nBeta has {{< var beta.rows >}} row, see @sec-one.\n"))
+        "two", "# Two {#sec-two}\n\nBeta has {{< fact beta.rows >}} row, see @sec-one.\n"))
     rehash(load_project(root))
     return root
 

@@ -127,10 +127,15 @@ def test_figures_are_numbered_and_referenced(built):
     project, result = built
     soup = BeautifulSoup((result.output_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
     figure = soup.find("figure", id="fig-mining-sites-per-year")
-    assert figure.find("figcaption").get_text().startswith("Figure ")
+    # Quarto's book numbering: <chapter>.<n-th figure of the chapter>
+    chapter = project.chapters.index("chapters/mining-expansion.qmd")  # index.qmd is unnumbered
+    position = [f["id"] for f in soup.find_all("figure") if f.get("id", "").startswith("fig-")
+                ].index("fig-mining-sites-per-year") + 1
+    label = f"Figure {chapter}.{position}"
+    assert figure.find("figcaption").get_text().startswith(label + ":")
     assert figure.find("img")["alt"].startswith("Two bar charts")
     link = soup.find("a", class_="xref", href="#fig-mining-sites-per-year")
-    assert link is not None and re.fullmatch(r"Figure \d+", link.get_text())
+    assert link is not None and link.get_text() == label
     assert (result.output_dir / "figures/mining-sites-per-year.svg").is_file()
 
 

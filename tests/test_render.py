@@ -19,7 +19,7 @@ from .conftest import make_mini_project
 FIGURE_CHAPTER = textwrap.dedent("""\
     # One {#sec-one}
 
-    Alpha total is {{< var alpha.total >}}; see @fig-bars and @tbl-small.
+    Alpha total is {{< fact alpha.total >}}; see @fig-bars and @tbl-small.
 
     ## Detail {#sec-detail}
 
@@ -35,7 +35,7 @@ FIGURE_CHAPTER = textwrap.dedent("""\
     Read the caveat.
     :::
     """)
-TWO = "# Two {#sec-two}\n\nBack to @sec-detail and @fig-bars; beta has {{< var beta.rows >}} row.\n"
+TWO = "# Two {#sec-two}\n\nBack to @sec-detail and @fig-bars; beta has {{< fact beta.rows >}} row.\n"
 
 
 @pytest.fixture
@@ -70,11 +70,12 @@ def test_facts_become_traceable_spans(book):
 def test_crossrefs_number_and_link_across_pages(book):
     one, two = soup(book, "chapters/one.html"), soup(book, "chapters/two.html")
     links = {a.get_text(): a["href"] for a in one.select("a.xref")}
-    assert links == {"Figure 1": "#fig-bars", "Table 1": "#tbl-small"}
+    # Quarto's book numbers: per chapter (chapter 1 is "One"; the index is unnumbered)
+    assert links == {"Figure 1.1": "#fig-bars", "Table 1.1": "#tbl-small"}
     links = {a.get_text(): a["href"] for a in two.select("a.xref")}
-    assert links == {"Section 1.1": "one.html#sec-detail", "Figure 1": "one.html#fig-bars"}
-    assert one.find("figure", id="fig-bars").figcaption.get_text().startswith("Figure 1:")
-    assert one.find("table", id="tbl-small").caption.get_text().startswith("Table 1:")
+    assert links == {"Section 1.1": "one.html#sec-detail", "Figure 1.1": "one.html#fig-bars"}
+    assert one.find("figure", id="fig-bars").figcaption.get_text().startswith("Figure 1.1:")
+    assert one.find("table", id="tbl-small").caption.get_text().startswith("Table 1.1:")
 
 
 def test_fig_alt_becomes_the_image_alt_with_facts_substituted(book):
@@ -105,8 +106,9 @@ def test_navigation_prev_next_and_sidebar(book):
 def test_pdf_has_resolved_references_and_numbers(book):
     text = " ".join(p.extract_text() for p in PdfReader(book.site_dir / "mini.pdf").pages)
     text = " ".join(text.split())
-    assert "Alpha total is 3,500; see Figure 1 and Table 1" in text
-    assert "Back to Section 1.1 and Figure 1" in text
+    assert "Alpha total is 3,500; see Figure 1.1 and Table 1.1" in text
+    assert "Back to Section 1.1 and Figure 1.1" in text
+    assert "Figure 1.1: Bars of alpha." in text and "Table 1.1: A small table" in text
     assert "Careful" in text
     assert "@fig" not in text and "{{<" not in text
 
@@ -125,40 +127,3 @@ def test_unsupported_or_broken_syntax_fails_loudly(tmp_path, chapter, message):
     assert message in str(info.value)
 
 
-def test_uses_quarto_when_on_path(tmp_path, monkeypatch):
-    """Where `quarto` is installed, the build hands rendering to it, after
-    writing _variables.yml and figures/ for it to read."""
-    project = load_project(make_mini_project(tmp_path / "q"))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    log = tmp_path / "quarto-args.txt"
-    fake = bin_dir / "quarto"
-    fake.write_text(textwrap.dedent(f"""\
-        #!/bin/sh
-        echo "$@" >> {log}
-        # a real quarto writes the site into --output-dir
-        out=""; prev=""
-        for a in "$@"; do [ "$prev" = "--output-dir" ] && out="$a"; prev="$a"; done
-        mkdir -p "$out" && echo '<html>quarto</html>' > "$out/index.html"
-        """))
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    result = build(project)
-    assert result.renderer == "quarto"
-    calls = log.read_text().splitlines()
-    assert calls[0].startswith(f"render {project.root} --output-dir ")
-    assert "--version" in calls  # recorded in the build manifest
-    assert "alpha:" in (project.root / "_variables.yml").read_text()
-    assert (project.site_dir / "index.html").read_text().strip() == "<html>quarto</html>"
-
-
-def test_quarto_failure_is_reported(tmp_path, monkeypatch):
-    project = load_project(make_mini_project(tmp_path / "qf"))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "quarto"
-    fake.write_text("#!/bin/sh\necho 'ERROR: broken' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    with pytest.raises(RenderError, match="quarto render failed"):
-        build(project)

@@ -17,7 +17,10 @@ return {
       counts[key] = (counts[key] or 0) + 1
       local href = common.root_prefix() .. "claims.html#claim-" .. key
       local attr = pandoc.Attr("use-" .. key .. "-" .. counts[key], { "fact" }, { { "data-key", key } })
-      return pandoc.Link({ pandoc.Str(text) }, href, "Where this number comes from", attr)
+      -- Raw HTML, so the text is printed exactly as the built-in renderer
+      -- prints it (Quarto would curl its straight quotes: N'Mai -> N’Mai).
+      local escaped = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+      return pandoc.Link({ pandoc.RawInline("html", escaped) }, href, "Where this number comes from", attr)
     elseif quarto.doc.is_format("typst") then
       return pandoc.RawInline("typst", "#" .. common.typst_string(text))
     end

@@ -1,0 +1,239 @@
+"""Conformance: real Quarto and the built-in renderer publish the same book.
+
+The real book is built once with the built-in renderer (the `built`
+fixture) and once with each real Quarto CLI (REPROBOOK_TEST_QUARTO, set by
+`./run test` from ../shared/tools/quarto; else a `quarto` on PATH), from
+copies of the same project, and the sites are compared: pages per edition,
+chapter and section headings with their numbers, figure/table/map numbers,
+every printed fact on its page, links and anchors, ledger, editions, PDF
+text. Under CI=true a missing Quarto is a failure, elsewhere a visible skip.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from reprobook import sitecheck
+from reprobook.build import build
+from reprobook.project import load_project
+
+from .conftest import ROOT, copy_project
+
+EDITIONS = ("1.0", "1.1")
+# Pages only one renderer makes: the built-in's search page (Quarto has its
+# own search box and index); Quarto's site_libs/ and the built-in's assets/.
+RENDERER_ONLY = {"search.html"}
+
+
+def quarto_binaries() -> list[str]:
+    listed = [b for b in os.environ.get("REPROBOOK_TEST_QUARTO", "").split(":") if b]
+    if not listed and shutil.which("quarto"):
+        listed = [shutil.which("quarto")]
+    return listed
+
+
+QUARTOS = quarto_binaries()
+if not QUARTOS:
+    reason = ("no Quarto: ./run test installs it from ../shared/tools/quarto, "
+              "or put `quarto` on PATH")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true needs real Quarto for the conformance suite ({reason})",
+                    pytrace=False)
+    pytestmark = pytest.mark.skip(reason=reason)
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    """Hashes of the project's source files (what git would track)."""
+    skip = {".reprobook", "_site", "figures", ".venv", "__pycache__"}
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in skip or path.is_dir() or rel.name == "_variables.yml":
+            continue
+        out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module", params=QUARTOS or ["none"], ids=lambda b: Path(b).parent.parent.name)
+def quarto_build(request, built, tmp_path_factory):
+    """The book built with one real Quarto, from a copy of the same project
+    whose notebook cache is warm (the notebooks' results are the same)."""
+    binary = request.param
+    root = copy_project(tmp_path_factory.mktemp("quarto") / "project")
+    builtin_project, _ = built
+    shutil.copytree(builtin_project.work_dir / "cache", root / ".reprobook" / "cache")
+    before = _tree_digest(root)
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{Path(binary).parent}{os.pathsep}{old_path}"
+    try:
+        result = build(load_project(root), renderer="quarto")
+    finally:
+        os.environ["PATH"] = old_path
+    return root, result, before
+
+
+def _site(project_root: Path, edition: str) -> Path:
+    return project_root / "_site" / edition
+
+
+def _pages(site: Path) -> set[str]:
+    return {p for p in sitecheck.html_pages(site)
+            if not p.startswith(("site_libs/", "assets/")) and p not in RENDERER_ONLY}
+
+
+def _soup(site: Path, page: str) -> BeautifulSoup:
+    return BeautifulSoup((site / page).read_text(encoding="utf-8"), "html.parser")
+
+
+def _text(el) -> str:
+    return re.sub(r"\s+", " ", el.get_text(" ").replace("\xa0", " ")).strip()
+
+
+def headings(site: Path, page: str) -> list[str]:
+    """The page's chapter title and section headings, as readers see them
+    (number and title), without Quarto's title-block duplicate of the book
+    title on the index page."""
+    soup = _soup(site, page)
+    main = soup.find("main") or soup
+    out = []
+    for h in main.find_all(["h1", "h2", "h3"]):
+        if h.find_parent(class_=["sidebar", "page-toc", "highlights-section", "contents"]) \
+                or h.find_parent("nav") or h.find_parent("aside"):
+            continue
+        text = _text(h)
+        if text and text not in {"Unearthing the Cost", "On this page", "Contents", "At a glance"}:
+            out.append(text)
+    return out
+
+
+XREF = re.compile(r"^(Figure|Table|Map|Chapter|Section) (\d+(\.\d+)*)$")
+
+
+def xref_labels(site: Path, page: str) -> set[tuple[str, str]]:
+    """Every cross-reference on the page: (printed label, target page).
+    A float's link carries its anchor; Quarto links a chapter to its page."""
+    out = set()
+    for a in _soup(site, page).find_all("a", href=True):
+        text = _text(a)
+        if XREF.match(text):
+            href = a["href"]
+            out.add((text, href.split("#", 1)[0] if text.startswith("Chapter") else href))
+    return out
+
+
+def printed_facts(site: Path, page: str) -> collections.Counter:
+    return collections.Counter((a["data-key"], _text(a), a.get("id", ""))
+                               for a in _soup(site, page).select("a.fact[data-key]"))
+
+
+def test_quarto_build_is_clean(quarto_build):
+    root, result, before = quarto_build
+    assert result.renderer == "quarto"
+    assert result.warnings == [], "Quarto warned:\n" + "\n".join(result.warnings)
+    assert _tree_digest(root) == before, "the build changed source files"
+    assert not (root / ".quarto").exists() and not (root / ".gitignore").exists() \
+        or (root / ".gitignore").read_text() == (ROOT / ".gitignore").read_text()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_same_pages(quarto_build, built, edition):
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    q, b = _site(root, edition), _site(builtin_project.root, edition)
+    assert _pages(q) == _pages(b)
+    for name in (f"unearthing-the-cost-{edition}.pdf", "facts.json", "claims.json",
+                 "manifest.json", "data/unearthing-the-cost-data.zip"):
+        assert (q / name).is_file() == (b / name).is_file(), name
+    assert (q / f"unearthing-the-cost-{edition}.pdf").is_file()
+    assert (q / "changes.html").is_file() == (edition != "1.0")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_same_headings_and_numbers(quarto_build, built, edition):
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    q, b = _site(root, edition), _site(builtin_project.root, edition)
+    for page in sorted(p for p in _pages(b) if p.startswith("chapters/") or p == "index.html"):
+        assert headings(q, page) == headings(b, page), page
+        assert xref_labels(q, page) == xref_labels(b, page), page
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_same_facts_on_each_page(quarto_build, built, edition):
+    """Every `{{< fact >}}` prints the same value, with the same ledger
+    anchor, on the same page; and the value is the one in facts.json."""
+    import json
+
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    q, b = _site(root, edition), _site(builtin_project.root, edition)
+    facts = json.loads((q / "facts.json").read_text())
+    total = 0
+    for page in sorted(_pages(b)):
+        got, want = printed_facts(q, page), printed_facts(b, page)
+        assert got == want, page
+        for key, text, _ in got:
+            assert text == facts[key]["text"], (page, key)
+        total += sum(got.values())
+    assert total > 200
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_links_and_anchors_resolve(quarto_build, edition):
+    root, _, _ = quarto_build
+    site = root / "_site"  # the edition switcher links into the other edition
+    broken = [problem for page in sorted(_pages(site / edition))
+              for problem in sitecheck.broken_links(site, f"{edition}/{page}")]
+    assert broken == []
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_engine_additions_reach_readers(quarto_build, edition):
+    """Ledger, data page, figure provenance links, edition switcher and
+    notice, landing highlights: the engine's additions, under Quarto."""
+    root, _, _ = quarto_build
+    site = _site(root, edition)
+    index = _soup(site, "index.html")
+    assert index.select(".highlights .highlight-value")
+    switcher = index.select(".edition-switcher li a, .edition-switcher li strong")
+    assert {_text(s) for s in switcher} == set(EDITIONS)
+    assert bool(index.select(".edition-notice")) == (edition == "1.0")
+    ledger = _soup(site, "claims.html")
+    assert ledger.select("[id^=claim-]") and ledger.select("[id^=check-]")
+    maps = _soup(site, "chapters/mining-expansion.html")
+    assert maps.select("figcaption a.figure-data") and maps.select("figcaption a.figure-notebook")
+    for img in _soup(site, "chapters/exports.html").find_all("img"):
+        assert "{{<" not in str(img) and img.get("alt")
+    assert "{{<" not in (site / "chapters/exports.html").read_text()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_has_the_same_book(quarto_build, built, edition):
+    """PDF text: the same chapter titles, float numbers and references in
+    both renderers' PDFs; no raw shortcodes or unresolved references."""
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    name = f"unearthing-the-cost-{edition}.pdf"
+
+    def text(site: Path) -> str:
+        return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(site / name).pages))
+
+    q, b = text(_site(root, edition)), text(_site(builtin_project.root, edition))
+    for pattern in (r"Map \d+\.\d+", r"Figure \d+\.\d+", r"Table \d+\.\d+"):
+        assert set(re.findall(pattern, q)) == set(re.findall(pattern, b)), pattern
+    for bad in ("{{<", "?sec-", "?fig-", "?map-", "?tbl-", "claims.html"):
+        assert bad not in q, bad
+    reader = PdfReader(_site(root, edition) / name)
+    fonts = {str(f.get("/BaseFont", "")) for page in reader.pages
+             for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values()
+             for f in [f.get_object()]}
+    assert any("NotoSansMyanmar" in f for f in fonts), fonts

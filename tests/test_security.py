@@ -94,3 +94,61 @@ def test_data_in_a_generated_table_is_printed_literally(tmp_path):
     assert PASSWD_MARK not in pdf_text
     for cell in ("<img src=x onerror=alert(1)>", "*bold*", "{{< include /etc/passwd >}}"):
         assert cell in pdf_text.replace("\n", " ")
+
+
+def test_generated_markdown_is_included_as_inert_text(tmp_path):
+    """Even a generated file written without save_table (no escaping) cannot
+    run a shortcode: text included from figures/ is never read as source."""
+    root = make_mini_project(tmp_path / "mini")
+    config = root / "reprobook.yml"
+    config.write_text(config.read_text().replace(
+        "inputs: [alpha]", "inputs: [alpha]\n    outputs: [figures/raw.md]"))
+    nb_path = root / "notebooks/a.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = ("step.output_path('figures/raw.md').write_text("
+                          "'Data says {{< include /etc/passwd >}} and {{< var beta.rows >}}.\\n')")
+    nbformat.write(nb, nb_path)
+    (root / "chapters/one.qmd").write_text(
+        "# One {#sec-one}\n\n{{< include ../figures/raw.md >}}\n\nAlpha: {{< var alpha.total >}}.\n")
+    result = build(load_project(root))
+    soup = BeautifulSoup((result.output_dir / "chapters/one.html").read_text(), "html.parser")
+    text = soup.find("main").get_text() if soup.find("main") else soup.get_text()
+    assert "Data says {{< include /etc/passwd >}} and {{< var beta.rows >}}." in text
+    assert "Alpha: 3,500." in text  # the chapter's own shortcodes still work
+    assert PASSWD_MARK not in site_text(result.site)
+
+
+@pytest.mark.parametrize("target", ["../../../../etc/passwd", "../" * 30 + "etc/passwd"])
+def test_include_outside_the_project_is_refused(tmp_path, target):
+    from reprobook.errors import RenderError
+
+    root = make_mini_project(tmp_path / "mini", {
+        "two": f"# Two {{#sec-two}}\n\nBeta.\n\n{{{{< include {target} >}}}}\n"})
+    project = load_project(root)
+    with pytest.raises(RenderError) as info:
+        build(project)
+    message = str(info.value)
+    assert "chapters/two.qmd:5" in message and "outside the project" in message
+    assert not project.site_dir.exists()
+
+
+def test_include_through_a_symlink_pointing_outside_is_refused(tmp_path):
+    from reprobook.errors import RenderError
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret: do not publish\n")
+    root = make_mini_project(tmp_path / "mini", {
+        "two": "# Two {#sec-two}\n\n{{< include notes.md >}}\n"})
+    (root / "chapters/notes.md").symlink_to(outside)
+    project = load_project(root)
+    with pytest.raises(RenderError) as info:
+        build(project)
+    assert "chapters/two.qmd:3" in str(info.value)
+    assert "outside the project" in str(info.value)
+    assert not project.site_dir.exists()
+    # A symlink that stays inside the project is still followed.
+    (root / "chapters/notes.md").unlink()
+    (root / "shared.md").write_text("Shared text.\n")
+    (root / "chapters/notes.md").symlink_to(root / "shared.md")
+    result = build(project)
+    assert "Shared text." in (result.output_dir / "chapters/two.html").read_text()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -36,7 +37,7 @@ def _project(root: str | None):
 
 
 def _fail(exc: BuildError) -> None:
-    err_console.print(f"[bold red]Build stopped:[/] {exc}", soft_wrap=True)
+    err_console.print(f"[bold red]Build stopped:[/] {escape(str(exc))}", soft_wrap=True)
     err_console.print("[dim]The previously published site (if any) is unchanged.[/]")
     sys.exit(1)
 
@@ -45,7 +46,19 @@ root_option = click.option("--root", type=click.Path(file_okay=False), default=N
                            help="Project directory (default: the nearest one holding _quarto.yml).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: a user error (BuildError and its kinds) is one clear
+    message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BuildError as exc:
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reprobook")
 def main() -> None:
     """Build a reproducible book from raw data and Jupyter notebooks."""

@@ -152,3 +152,147 @@ def test_include_through_a_symlink_pointing_outside_is_refused(tmp_path):
     (root / "chapters/notes.md").symlink_to(root / "shared.md")
     result = build(project)
     assert "Shared text." in (result.output_dir / "chapters/two.html").read_text()
+
+
+# ------------------------------------------------- paths from configuration
+def run_cli(*args):
+    from click.testing import CliRunner
+
+    from reprobook.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_clear_message(result, *words):
+    """Exit status 1, the words in the message, and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in result.output, (word, result.output)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (old, path)
+    path.write_text(text.replace(old, new))
+
+
+def outside_notebook(tmp_path: Path) -> Path:
+    """A notebook outside the project that leaves a mark if it ever runs."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    path = tmp_path / "outside" / "b.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(new_notebook(cells=[new_code_cell(
+        f"open({str(tmp_path / 'outside' / 'RAN')!r}, 'w').write('ran')")]), path)
+    return path
+
+
+def _notebook_relative(root, tmp):
+    outside_notebook(tmp)
+    edit(root / "reprobook.yml", "path: notebooks/b.ipynb", "path: ../outside/b.ipynb")
+
+
+def _notebook_absolute(root, tmp):
+    edit(root / "reprobook.yml", "path: notebooks/b.ipynb", f"path: {outside_notebook(tmp)}")
+
+
+def _notebook_symlink(root, tmp):
+    (root / "notebooks/b.ipynb").unlink()
+    (root / "notebooks/b.ipynb").symlink_to(outside_notebook(tmp))
+
+
+def _output(root, tmp):
+    edit(root / "reprobook.yml", "inputs: [beta]", "inputs: [beta]\n    outputs: [../../escaped.txt]")
+
+
+def _asset(root, tmp):
+    (tmp / "outside").mkdir()
+    (root / "reprobook.yml").write_text((root / "reprobook.yml").read_text()
+                                        + "assets: [../outside]\n")
+
+
+def _datapackage(root, tmp):
+    edit(root / "reprobook.yml", "datapackage: data/raw/datapackage.json",
+         "datapackage: ../datapackage.json")
+
+
+def _output_dir(root, tmp):
+    edit(root / "_quarto.yml", "output-dir: _site", "output-dir: ../published")
+
+
+def _output_dir_is_root(root, tmp):
+    edit(root / "_quarto.yml", "output-dir: _site", "output-dir: .")
+
+
+def _chapter(root, tmp):
+    (tmp / "x.qmd").write_text("# X\n")
+    edit(root / "_quarto.yml", "- chapters/two.qmd", "- ../x.qmd")
+
+
+def _pdf(root, tmp):
+    edit(root / "reprobook.yml", "pdf: mini.pdf", "pdf: ../../mini.pdf")
+
+
+@pytest.mark.parametrize("spoil, words", [
+    (_notebook_relative, ["reprobook.yml", "notebooks[1].path", "outside the project"]),
+    (_notebook_absolute, ["reprobook.yml", "notebooks[1].path", "outside the project"]),
+    (_notebook_symlink, ["reprobook.yml", "notebooks[1].path", "outside the project"]),
+    (_output, ["reprobook.yml", "notebooks[1].outputs", "outside the project"]),
+    (_asset, ["reprobook.yml", "assets", "outside the project"]),
+    (_datapackage, ["reprobook.yml", "datapackage", "outside the project"]),
+    (_output_dir, ["_quarto.yml", "project.output-dir", "outside the project"]),
+    (_output_dir_is_root, ["_quarto.yml", "project.output-dir", "not the project itself"]),
+    (_chapter, ["_quarto.yml", "book chapter 3", "outside the project"]),
+    (_pdf, ["reprobook.yml", "pdf must be a file name"]),
+], ids=lambda v: getattr(v, "__name__", "")[1:] if callable(v) else None)
+def test_configured_path_outside_the_project_stops_before_anything_runs(tmp_path, spoil, words):
+    from reprobook.errors import ConfigError
+
+    root = make_mini_project(tmp_path / "mini")
+    spoil(root, tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    for word in words:
+        assert word in str(info.value)
+    result = run_cli("build", "--root", root)
+    assert_one_clear_message(result, *words)
+    assert not (tmp_path / "outside" / "RAN").exists(), "a notebook outside the project ran"
+    assert not (root / ".reprobook" / "cache").exists(), "notebooks ran before the error"
+    assert not (root / "_site").exists() and not (tmp_path / "published").exists()
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../../../../../../../../../../etc/passwd",
+                                  "link.csv"])
+def test_resource_path_outside_the_project_is_refused(tmp_path, path):
+    from reprobook.errors import DataError
+    from reprobook.validate import require_valid
+
+    root = make_mini_project(tmp_path / "mini")
+    (root / "data/raw/link.csv").symlink_to("/etc/passwd")
+    descriptor_path = root / "data/raw/datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text())
+    descriptor["resources"][1]["path"] = path
+    descriptor_path.write_text(json.dumps(descriptor, indent=2))
+    before = descriptor_path.read_bytes()
+    project = load_project(root)
+    for action in (rehash, require_valid, build):
+        with pytest.raises(DataError, match=r"datapackage.json: resources\[1\]\.path "
+                                            r"\(resource 'beta'\).*outside the project"):
+            action(project)
+    assert descriptor_path.read_bytes() == before, "rehash recorded a file outside the project"
+    for command in (["data", "rehash"], ["data", "validate"], ["build"]):
+        assert_one_clear_message(run_cli(*command, "--root", root),
+                                 "resources[1].path", "outside the project")
+    assert not (root / ".reprobook" / "cache").exists(), "notebooks ran before the error"
+
+
+def test_rehash_of_a_missing_file_is_one_clear_message(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    descriptor_path = root / "data/raw/datapackage.json"
+    before = descriptor_path.read_bytes()
+    (root / "data/raw/beta.csv").unlink()
+    result = run_cli("data", "rehash", "--root", root)
+    assert_one_clear_message(result, "data/raw/beta.csv", "resource 'beta'", "missing")
+    assert descriptor_path.read_bytes() == before

@@ -149,8 +149,8 @@ def editions(root, show_pins):
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
 def verify(root, edition):
-    """Rebuild an edition in a clean temporary directory and compare it byte
-    for byte with the published manifest."""
+    """Hash the published files against their manifest, then rebuild the
+    edition in a clean temporary directory and compare it byte for byte."""
     from .verify import verify as run_verify
 
     try:
@@ -159,11 +159,13 @@ def verify(root, edition):
         _fail(exc)
     name = f"edition {label}" if label else "the publication"
     if differences:
-        err_console.print(f"[bold red]✗ {name} is not reproduced byte for byte:[/]")
+        err_console.print(f"[bold red]✗ {name} does not match its published manifest "
+                          "(published files, then the rebuild):[/]")
         for line in differences:
             err_console.print(f"  - {line}", soft_wrap=True)
         sys.exit(1)
-    console.print(f"[green]✓[/] {name}: rebuild is byte-identical to the published manifest")
+    console.print(f"[green]✓[/] {name}: published files match the manifest, and the rebuild "
+                  "is byte-identical to it")
 
 
 @main.command()

@@ -296,3 +296,34 @@ def test_rehash_of_a_missing_file_is_one_clear_message(tmp_path):
     result = run_cli("data", "rehash", "--root", root)
     assert_one_clear_message(result, "data/raw/beta.csv", "resource 'beta'", "missing")
     assert descriptor_path.read_bytes() == before
+
+
+# ------------------------------------------------------------------ verify
+def test_verify_names_published_files_altered_missing_or_extra(tmp_path):
+    from reprobook.verify import verify
+
+    root = make_mini_project(tmp_path / "mini")
+    project = load_project(root)
+    build(project, renderer="builtin")
+    assert verify(project) == ("", [])
+
+    page = root / "_site/chapters/one.html"
+    content = bytearray(page.read_bytes())
+    content[len(content) // 2] ^= 0x01  # one bit of one byte
+    page.write_bytes(bytes(content))
+    (root / "_site/facts.json").unlink()
+    (root / "_site/chapters/extra.html").write_text("<p>planted</p>\n")
+
+    _, differences = verify(project)
+    assert differences[:3] == [
+        "published _site/chapters/extra.html: extra (not in the manifest)",
+        "published _site/chapters/one.html: altered (sha256 differs from the manifest)",
+        "published _site/facts.json: missing (listed in the manifest)",
+    ], differences
+    # Only those: the rebuild itself still matches the manifest.
+    assert differences[3:] == [], differences
+
+    result = run_cli("verify", "--root", root)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "_site/chapters/one.html: altered" in result.output

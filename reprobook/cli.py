@@ -106,8 +106,12 @@ def _print_plan(project) -> None:
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks to run in parallel.")
 def check(root, jobs):
     """Validate data, execute notebooks and check every fact the chapters use; no rendering."""
+    from .publish import project_lock
+
     try:
-        builder.check(_project(root), ConsoleReporter(), jobs=jobs)
+        project = _project(root)
+        with project_lock(project):  # check writes figures/ and runs notebooks too
+            builder.check(project, ConsoleReporter(), jobs=jobs)
     except BuildError as exc:
         _fail(exc)
 

@@ -327,3 +327,93 @@ def test_verify_names_published_files_altered_missing_or_extra(tmp_path):
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "_site/chapters/one.html: altered" in result.output
+
+
+# ------------------------------------------------- lock, leftovers, recovery
+HOLD_LOCK = """
+import sys
+from reprobook.project import load_project
+from reprobook.publish import project_lock
+with project_lock(load_project(sys.argv[1])):
+    print("locked", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+def test_second_build_while_one_runs_stops_with_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    root = make_mini_project(tmp_path / "mini")
+    work = root / ".reprobook"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        # The running build's scratch folders: the second build must not touch them.
+        (work / "stage-running").mkdir()
+        (work / "run-a-running").mkdir()
+        result = run_cli("build", "--root", root)
+        assert_one_clear_message(result, f"another build is running (pid {holder.pid})")
+        assert (work / "stage-running").is_dir() and (work / "run-a-running").is_dir()
+        assert not (root / "_site").exists()
+        assert not (root / "figures").exists() or not any(
+            p.name != "README.md" for p in (root / "figures").iterdir())
+        assert_one_clear_message(run_cli("check", "--root", root), "another build is running")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert holder.returncode == 0
+    # Lock released (as when the holder is killed): the next build runs, and
+    # what the dead build left in .reprobook/ is removed.
+    result = run_cli("build", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert (root / "_site/index.html").is_file()
+    assert not list(work.glob("stage-*")) and not list(work.glob("run-*"))
+
+
+def test_lock_is_released_when_the_holder_is_killed(tmp_path):
+    import subprocess
+    import sys
+
+    root = make_mini_project(tmp_path / "mini")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    holder.kill()
+    holder.wait(timeout=60)
+    (root / ".reprobook/stage-killed/site").mkdir(parents=True)
+    (root / ".reprobook/run-b-killed").mkdir()
+    build(load_project(root))
+    assert (root / "_site/index.html").is_file()
+    assert not (root / ".reprobook/stage-killed").exists()
+    assert not (root / ".reprobook/run-b-killed").exists()
+
+
+def test_crash_between_the_swap_renames_is_recovered_by_the_next_build(tmp_path):
+    from reprobook.errors import DataError
+
+    from .test_bad_input import site_fingerprint
+
+    root = make_mini_project(tmp_path / "mini")
+    project = load_project(root)
+    build(project)
+    before = site_fingerprint(project.site_dir)
+    # The crash: the old site was renamed aside, the new one never arrived.
+    project.site_dir.rename(root / "_site.previous")
+    # The next build fails (bad data); the site must be back, unchanged.
+    (root / "data/raw/alpha.csv").write_text("id,amount\n1,-5\n")
+    rehash(project)
+    result = run_cli("build", "--root", root)
+    assert_one_clear_message(result, "data/raw/alpha.csv", "previously published site")
+    assert site_fingerprint(project.site_dir) == before
+    assert not (root / "_site.previous").exists()
+    with pytest.raises(DataError):
+        build(project)
+    assert site_fingerprint(project.site_dir) == before
+    # And a successful build after another such crash publishes normally.
+    (root / "data/raw/alpha.csv").write_text("id,amount\n1,1000\n2,2500\n")
+    rehash(project)
+    project.site_dir.rename(root / "_site.previous")
+    build(project)
+    assert (root / "_site/index.html").is_file() and not (root / "_site.previous").exists()

@@ -20,7 +20,7 @@ from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
 from .project import Project
-from .publish import swap_in
+from .publish import locked, swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
@@ -161,6 +161,7 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     result.pdf = pdf if pdf.is_file() else None
 
 
+@locked
 def build(project: Project, reporter: Reporter | None = None, jobs: int | None = None,
           renderer: str = "auto", edition: str | None = None) -> BuildResult:
     """Build and publish. With an editions registry, every edition (or just

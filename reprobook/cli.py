@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -36,7 +37,7 @@ def _project(root: str | None):
 
 
 def _fail(exc: BuildError) -> None:
-    err_console.print(f"[bold red]Build stopped:[/] {exc}", soft_wrap=True)
+    err_console.print(f"[bold red]Build stopped:[/] {escape(str(exc))}", soft_wrap=True)
     err_console.print("[dim]The previously published site (if any) is unchanged.[/]")
     sys.exit(1)
 
@@ -45,7 +46,19 @@ root_option = click.option("--root", type=click.Path(file_okay=False), default=N
                            help="Project directory (default: the nearest one holding _quarto.yml).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: a user error (BuildError and its kinds) is one clear
+    message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BuildError as exc:
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reprobook")
 def main() -> None:
     """Build a reproducible book from raw data and Jupyter notebooks."""
@@ -93,8 +106,12 @@ def _print_plan(project) -> None:
 @click.option("--jobs", "-j", type=int, default=None, help="Notebooks to run in parallel.")
 def check(root, jobs):
     """Validate data, execute notebooks and check every fact the chapters use; no rendering."""
+    from .publish import project_lock
+
     try:
-        builder.check(_project(root), ConsoleReporter(), jobs=jobs)
+        project = _project(root)
+        with project_lock(project):  # check writes figures/ and runs notebooks too
+            builder.check(project, ConsoleReporter(), jobs=jobs)
     except BuildError as exc:
         _fail(exc)
 
@@ -136,8 +153,8 @@ def editions(root, show_pins):
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
 def verify(root, edition):
-    """Rebuild an edition in a clean temporary directory and compare it byte
-    for byte with the published manifest."""
+    """Hash the published files against their manifest, then rebuild the
+    edition in a clean temporary directory and compare it byte for byte."""
     from .verify import verify as run_verify
 
     try:
@@ -146,11 +163,13 @@ def verify(root, edition):
         _fail(exc)
     name = f"edition {label}" if label else "the publication"
     if differences:
-        err_console.print(f"[bold red]✗ {name} is not reproduced byte for byte:[/]")
+        err_console.print(f"[bold red]✗ {name} does not match its published manifest "
+                          "(published files, then the rebuild):[/]")
         for line in differences:
             err_console.print(f"  - {line}", soft_wrap=True)
         sys.exit(1)
-    console.print(f"[green]✓[/] {name}: rebuild is byte-identical to the published manifest")
+    console.print(f"[green]✓[/] {name}: published files match the manifest, and the rebuild "
+                  "is byte-identical to it")
 
 
 @main.command()

@@ -162,11 +162,17 @@ class Step:
     def save_table(self, df, stem: str, *, formats: dict[str, str] | None = None) -> list[Path]:
         """Write `df` as a markdown pipe table (for `{{< include >}}` in a
         chapter) and as CSV (the download). `formats` maps a column to a
-        str.format pattern; numbers are right-aligned."""
+        str.format pattern; numbers are right-aligned. Cells are printed
+        literally: Markdown, HTML and shortcodes in the data are escaped."""
+        from .render.shortcodes import escape_cell
+
         formats = formats or {}
-        header = "| " + " | ".join(str(c) for c in df.columns) + " |"
+        # Every cell and header is data, never markup: escaped so pandoc
+        # prints it literally (no raw HTML, links, emphasis or shortcodes).
+        header = "| " + " | ".join(escape_cell(c) for c in df.columns) + " |"
         align = "|" + "|".join("---:" if df[c].dtype.kind in "iuf" else ":---" for c in df.columns) + "|"
-        rows = ["| " + " | ".join(formats.get(c, "{}").format(v) for c, v in zip(df.columns, row))
+        rows = ["| " + " | ".join(escape_cell(formats.get(c, "{}").format(v))
+                                  for c, v in zip(df.columns, row))
                 + " |" for row in df.itertuples(index=False)]
         md = self.output_path(f"figures/{stem}.md")
         md.write_text("\n".join([header, align, *rows]) + "\n", encoding="utf-8")

@@ -76,6 +76,19 @@ def find_root(start: Path | None = None) -> Path:
     raise ConfigError(f"no {QUARTO_FILE} found in {here} or any parent directory")
 
 
+def inside(root: Path, relative, where: str) -> str:
+    """`relative`, a path read from configuration, if it resolves (symlinks
+    followed) inside the project root; otherwise a ConfigError naming the
+    file and key (`where`), before anything runs."""
+    if not isinstance(relative, str) or not relative.strip():
+        raise ConfigError(f"{where}: expected a path relative to the project, got {relative!r}")
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ConfigError(f"{where}: {relative} resolves to {target}, outside the project "
+                          f"({root}); paths in configuration must stay inside it")
+    return relative
+
+
 def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path.name} is missing in {path.parent}")
@@ -142,7 +155,7 @@ def _footer_pages(root: Path, book: dict) -> tuple[tuple[str, str, str], ...]:
         for item in items:
             href = item.get("href", "") if isinstance(item, dict) else ""
             if href.endswith((".qmd", ".md")) and "://" not in href:
-                if not (root / href).is_file():
+                if not (root / inside(root, href, f"{QUARTO_FILE}: book.page-footer")).is_file():
                     raise ConfigError(f"{QUARTO_FILE}: book.page-footer links to {href}, "
                                       "which does not exist")
                 pages.append((region, str(item.get("text") or href), href))
@@ -157,16 +170,18 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     quarto = _read_yaml(root / QUARTO_FILE)
     engine = _read_yaml(root / ENGINE_FILE)
     profile = active_profile(root, quarto, profile)
+    engine_label = ENGINE_FILE
     for name in (profile or "").split(","):
         if not name:
             continue
-        profile_file = root / f"_quarto-{name}.yml"
+        profile_file = root / inside(root, f"_quarto-{name}.yml", "profile")
         if not profile_file.is_file():
             raise ConfigError(f"profile '{name}' has no {profile_file.name}")
         quarto = merge_config(quarto, _read_yaml(profile_file))
         engine_profile = root / f"reprobook-{name}.yml"
         if engine_profile.is_file():
             engine = merge_config(engine, _read_yaml(engine_profile))
+            engine_label = f"{ENGINE_FILE} + {engine_profile.name}"
 
     book = quarto.get("book") or {}
     if quarto.get("project", {}).get("type") != "book":
@@ -176,19 +191,23 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         book.get("appendices") or [])
     if not chapters or Path(chapters[0]).name != "index.qmd":
         raise ConfigError(f"{QUARTO_FILE}: book.chapters must start with index.qmd")
-    for chapter in chapters:
+    for index, chapter in enumerate(chapters):
+        inside(root, chapter, f"{QUARTO_FILE}: book chapter {index + 1}")
         if not (root / chapter).is_file():
             raise ConfigError(f"{QUARTO_FILE} lists chapter {chapter}, which does not exist")
 
     notebooks = []
-    for entry in engine.get("notebooks") or []:
-        if "path" not in entry:
+    for index, entry in enumerate(engine.get("notebooks") or []):
+        if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
+        key = f"{engine_label}: notebooks[{index}]"
         spec = NotebookSpec(
-            path=entry["path"],
+            path=inside(root, entry["path"], f"{key}.path"),
             inputs=tuple(entry.get("inputs") or ()),
-            imports=tuple(entry.get("imports") or ()),
-            outputs=tuple(entry.get("outputs") or ()),
+            imports=tuple(inside(root, name, f"{key}.imports")
+                          for name in entry.get("imports") or ()),
+            outputs=tuple(inside(root, out, f"{key}.outputs")
+                          for out in entry.get("outputs") or ()),
         )
         if not (root / spec.path).is_file():
             raise ConfigError(f"{ENGINE_FILE} lists notebook {spec.path}, which does not exist")
@@ -196,6 +215,15 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     names = [nb.name for nb in notebooks]
     if len(set(names)) != len(names):
         raise ConfigError(f"{ENGINE_FILE}: notebook file names must be unique: {names}")
+
+    output_dir = inside(root, str(quarto.get("project", {}).get("output-dir", "_book")),
+                        f"{QUARTO_FILE}: project.output-dir")
+    if (root / output_dir).resolve() == root.resolve():
+        raise ConfigError(f"{QUARTO_FILE}: project.output-dir must be a folder inside the "
+                          "project, not the project itself (it is replaced on every build)")
+    pdf = str(engine.get("pdf", "book.pdf"))
+    if Path(pdf).name != pdf or pdf in (".", ".."):
+        raise ConfigError(f"{engine_label}: pdf must be a file name, without folders: {pdf!r}")
 
     return Project(
         root=root,
@@ -206,21 +234,23 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         language=str(book.get("language") or quarto.get("lang") or "en"),
         chapters=tuple(chapters),
         formats=tuple((quarto.get("format") or {"html": {}}).keys()),
-        output_dir=str(quarto.get("project", {}).get("output-dir", "_book")),
-        datapackage=str(engine.get("datapackage", "data/raw/datapackage.json")),
+        output_dir=output_dir,
+        datapackage=inside(root, str(engine.get("datapackage", "data/raw/datapackage.json")),
+                           f"{engine_label}: datapackage"),
         notebooks=tuple(notebooks),
-        pdf_name=str(engine.get("pdf", "book.pdf")),
+        pdf_name=pdf,
         quarto=quarto,
         profile=profile,
-        assets=tuple(_existing_folders(root, engine.get("assets") or [])),
+        assets=tuple(_existing_folders(root, engine.get("assets") or [], engine_label)),
         footer_pages=_footer_pages(root, book),
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )
 
 
-def _existing_folders(root: Path, folders: list[str]) -> list[str]:
+def _existing_folders(root: Path, folders: list[str], label: str = ENGINE_FILE) -> list[str]:
     for folder in folders:
+        inside(root, folder, f"{label}: assets")
         if not (root / folder).is_dir():
-            raise ConfigError(f"{ENGINE_FILE}: asset folder {folder} does not exist")
+            raise ConfigError(f"{label}: asset folder {folder} does not exist")
     return list(folders)

@@ -58,10 +58,37 @@ def load_descriptor(project: Project) -> dict:
         raise DataError(f"{project.datapackage} is not valid JSON: {exc}") from exc
 
 
-def resource_paths(project: Project) -> dict[str, Path]:
-    """Resource name -> absolute path of its file."""
+def resource_file(project: Project, resource: dict, index: int) -> Path:
+    """The file of one resource, which must resolve (symlinks followed) inside
+    the project; otherwise a DataError naming the descriptor and key."""
     base = (project.root / project.datapackage).parent
-    return {r["name"]: base / r["path"] for r in load_descriptor(project)["resources"]}
+    where = f"{project.datapackage}: resources[{index}]"
+    if not isinstance(resource, dict):
+        raise DataError(f"{where} must be an object, got {resource!r}")
+    name, path = resource.get("name"), resource.get("path")
+    if not isinstance(name, str) or not name:
+        raise DataError(f"{where} has no 'name'")
+    if not isinstance(path, str) or not path.strip():
+        raise DataError(f"{where}.path (resource '{name}') is missing or not a relative path")
+    target = (base / path).resolve()
+    if not target.is_relative_to(project.root.resolve()):
+        raise DataError(f"{where}.path (resource '{name}'): {path} resolves to {target}, outside "
+                        "the project; raw data must be inside it")
+    return base / path
+
+
+def _resources(project: Project, descriptor: dict) -> list:
+    resources = descriptor.get("resources")
+    if not isinstance(resources, list):
+        raise DataError(f"{project.datapackage}: 'resources' must be a list")
+    return resources
+
+
+def resource_paths(project: Project) -> dict[str, Path]:
+    """Resource name -> absolute path of its file (each inside the project)."""
+    descriptor = load_descriptor(project)
+    return {r["name"]: resource_file(project, r, i)
+            for i, r in enumerate(_resources(project, descriptor))}
 
 
 def _metadata_problems(project: Project, descriptor: dict) -> list[Problem]:
@@ -128,8 +155,10 @@ def _plain_message(error) -> str:
 
 
 def validate(project: Project) -> list[Problem]:
-    """All problems with the raw data; an empty list means it is valid."""
+    """All problems with the raw data; an empty list means it is valid.
+    A resource path outside the project is a DataError, raised at once."""
     descriptor = load_descriptor(project)
+    resource_paths(project)
     problems = _metadata_problems(project, descriptor)
     if any(p.message == "file is missing" for p in problems):
         return problems
@@ -159,9 +188,14 @@ def rehash(project: Project) -> list[str]:
     names of the resources whose checksum changed."""
     path = project.root / project.datapackage
     descriptor = load_descriptor(project)
+    files = [resource_file(project, r, i) for i, r in enumerate(_resources(project, descriptor))]
+    missing = [f"  - resource '{r['name']}': {file.relative_to(project.root)}"
+               for r, file in zip(descriptor["resources"], files) if not file.is_file()]
+    if missing:
+        raise DataError(f"{project.datapackage}: cannot record checksums, file(s) missing "
+                        "(nothing was changed):\n" + "\n".join(missing))
     changed = []
-    for resource in descriptor["resources"]:
-        file = path.parent / resource["path"]
+    for resource, file in zip(descriptor["resources"], files):
         new_hash = f"sha256:{sha256_of(file)}"
         if resource.get("hash") != new_hash:
             changed.append(resource["name"])

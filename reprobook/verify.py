@@ -1,5 +1,7 @@
-"""`reprobook verify`: rebuild an edition in a clean temporary copy of the
-source tree and compare it, file by file, with the published manifest."""
+"""`reprobook verify`: first hash the published files against their
+manifest (naming every altered, missing or extra file), then rebuild the
+edition in a clean temporary copy of the source tree and compare it, file by
+file, with the published manifest."""
 
 from __future__ import annotations
 
@@ -31,8 +33,26 @@ def copy_source(project: Project, dest: Path) -> Path:
     return dest
 
 
+def check_published(project: Project, folder: Path, expected: dict) -> list[str]:
+    """The published files of one edition folder against its manifest: each
+    altered, missing or extra file, named by its path in the project."""
+    want = expected.get("outputs", {})
+    got = manifest.outputs_of(folder)
+    problems = []
+    for name in sorted(set(want) | set(got)):
+        where = (folder / name).relative_to(project.root)
+        if name not in got:
+            problems.append(f"published {where}: missing (listed in the manifest)")
+        elif name not in want:
+            problems.append(f"published {where}: extra (not in the manifest)")
+        elif want[name] != got[name]:
+            problems.append(f"published {where}: altered (sha256 differs from the manifest)")
+    return problems
+
+
 def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]]:
-    """Returns (edition label, differences); no differences = byte-identical."""
+    """Returns (edition label, differences); no differences = the published
+    files match their manifest and the rebuild is byte-identical to it."""
     from .build import build
     from .editions import latest, load_editions
 
@@ -47,6 +67,10 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
         raise BuildError(f"no published manifest at {published.relative_to(project.root)}: "
                          "build first")
     expected = json.loads(published.read_text())
+    # What readers get now, before anything is rebuilt: a file edited (or
+    # added, or removed) after publication is named even if the rebuild
+    # matches the manifest.
+    tampered = check_published(project, published.parent, expected)
     with tempfile.TemporaryDirectory(prefix="reprobook-verify-") as tmp:
         copy = load_project(copy_source(project, Path(tmp) / "project"), profile=project.profile)
         # Inputs first: a changed raw file is named even if it no longer validates.
@@ -56,6 +80,6 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
         try:
             result = build(copy, edition=number, renderer="builtin")
         except BuildError as exc:
-            return number or "", [*input_diffs, f"rebuild failed: {exc}"]
+            return number or "", [*tampered, *input_diffs, f"rebuild failed: {exc}"]
         actual = json.loads((result.output_dir / manifest.MANIFEST).read_text())
-    return number or "", manifest.compare(expected, actual)
+    return number or "", [*tampered, *manifest.compare(expected, actual)]

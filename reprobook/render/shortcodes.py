@@ -15,6 +15,8 @@ SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 # Printed facts become links to their claims-ledger entry; the renderer
 # resolves this pseudo-scheme per page (and drops the link in the PDF).
 CLAIM_SCHEME = "reprobook-claim:"
+# Generated from data by the notebooks: included as text, never as source.
+GENERATED_DIR = "figures"
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@])")
 
 
@@ -22,29 +24,68 @@ def escape_markdown(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+# What a table cell from data must not be read as: every Markdown special
+# above, plus `&` (an entity such as `&lt;` would be decoded, not printed).
+CELL_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@&])")
+
+
+def escape_cell(value) -> str:
+    """Text from data, printed literally in one cell of a Markdown pipe table:
+    every Markdown special (raw HTML `<`, links, emphasis, `|`, shortcode
+    braces) is backslash-escaped, so pandoc reads it as plain characters and
+    `{{<` can never become a shortcode; a line break would end the row, so it
+    becomes a space."""
+    text = " ".join(str(value).splitlines())
+    return CELL_SPECIAL.sub(r"\\\1", text)
+
+
 def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-def expand_includes(text: str, source: Path, label: str, depth: int = 0) -> str:
+def expand_includes(text: str, source: Path, label: str, depth: int = 0,
+                    root: Path | None = None) -> str:
     """Quarto's include: the file's text replaces the shortcode, paths being
-    relative to the including file."""
+    relative to the including file.
+
+    Only files that resolve (symlinks followed) inside the project root are
+    included. Files under figures/ are generated from data, so their text is
+    made inert: nothing in it is read as a shortcode (no include, no var)."""
     if depth > 5:
         raise RenderError(f"{label}: includes nested more than 5 deep")
+    if root is None:
+        from ..project import find_root
+
+        root = find_root(source.parent)
+    root = root.resolve()
+    generated = root / GENERATED_DIR
 
     def replace(match: re.Match) -> str:
         if match.group(1) != "include":
             return match.group(0)
-        target = (source.parent / match.group(2).strip()).resolve()
+        name = match.group(2).strip()
+        where = f"{label}:{_line(text, match.start())}"
+        target = (source.parent / name).resolve()
+        if not target.is_relative_to(root):
+            raise RenderError(f"{where}: included file {name} resolves to {target}, outside the "
+                              "project; only files inside the project can be included")
         if not target.is_file():
-            raise RenderError(f"{label}:{_line(text, match.start())}: included file "
-                              f"{match.group(2).strip()} does not exist")
-        return expand_includes(target.read_text(encoding="utf-8"), target, label, depth + 1)
+            raise RenderError(f"{where}: included file {name} does not exist")
+        included = target.read_text(encoding="utf-8")
+        if target.is_relative_to(generated):
+            return inert(included)
+        return expand_includes(included, target, label, depth + 1, root)
 
     return SHORTCODE.sub(replace, text)
 
 
 FACT_SHORTCODES = ("fact", "var")
+
+
+def inert(text: str) -> str:
+    """Text in which no shortcode can match: `{{<` becomes `{{\\<`, which
+    pandoc prints as `{{<`."""
+    return text.replace("{{<", "{{\\<")
 
 
 def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, list[str]]:

@@ -153,6 +153,10 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
                            timestamp=timestamp)
         result.renderer = "builtin"
     shutil.copytree(staged.extra_files, site, dirs_exist_ok=True)
+    # Every generated figure with its CSV (captions link the data; Quarto
+    # copies only the images it embeds).
+    shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("README.md"))
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))

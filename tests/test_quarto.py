@@ -115,18 +115,15 @@ def headings(site: Path, page: str) -> list[str]:
     return out
 
 
-XREF = re.compile(r"^(Figure|Table|Map|Chapter|Section) (\d+(\.\d+)*)$")
-
-
 def xref_labels(site: Path, page: str) -> set[tuple[str, str]]:
-    """Every cross-reference on the page: (printed label, target page).
-    A float's link carries its anchor; Quarto links a chapter to its page."""
+    """Every cross-reference on the page: (printed label, target). A float's
+    link carries its anchor; Quarto links a chapter to its page alone."""
     out = set()
-    for a in _soup(site, page).find_all("a", href=True):
-        text = _text(a)
-        if XREF.match(text):
-            href = a["href"]
-            out.add((text, href.split("#", 1)[0] if text.startswith("Chapter") else href))
+    for a in _soup(site, page).select("a.xref[href], a.quarto-xref[href]"):
+        text, href = _text(a), a["href"]
+        chapter = "#" in href and href.split("#", 1)[1].startswith("sec-") and \
+            (text.startswith("Chapter") or not text.startswith("Section"))
+        out.add((text, href.split("#", 1)[0] if chapter else href))
     return out
 
 
@@ -135,10 +132,16 @@ def printed_facts(site: Path, page: str) -> collections.Counter:
                                for a in _soup(site, page).select("a.fact[data-key]"))
 
 
+# The one warning the packaged Quarto 1.10 prints on every Typst render: it
+# ships without the typst-gather binary (../shared/tools/quarto/README.md).
+PACKAGING_WARNINGS = ("typst-gather binary not found",)
+
+
 def test_quarto_build_is_clean(quarto_build):
     root, result, before = quarto_build
     assert result.renderer == "quarto"
-    assert result.warnings == [], "Quarto warned:\n" + "\n".join(result.warnings)
+    warnings = [w for w in result.warnings if not any(p in w for p in PACKAGING_WARNINGS)]
+    assert warnings == [], "Quarto warned:\n" + "\n".join(warnings)
     assert _tree_digest(root) == before, "the build changed source files"
     assert not (root / ".quarto").exists() and not (root / ".gitignore").exists() \
         or (root / ".gitignore").read_text() == (ROOT / ".gitignore").read_text()

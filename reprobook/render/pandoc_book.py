@@ -58,6 +58,11 @@ def typst_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def typst_content(text: str) -> str:
+    """Plain text inside Typst content brackets, markup characters escaped."""
+    return re.sub(r"([\\#*_`$<>@\[\]=/~-])", r"\\\1", text)
+
+
 def pandoc_binary() -> str:
     import pypandoc
 
@@ -90,9 +95,10 @@ class Chapter:
 class Target:
     """Where a cross-reference points and how it is printed."""
 
-    label: str  # "Figure 3", "Chapter 2", "Section 2.1"
+    label: str  # "Figure 3.1", "Chapter 2", "Section 2.1"
     page: str
     anchor: str
+    caption: str = ""  # a section's number and title, "2 Key findings"
 
 
 def page_names(project: Project) -> set[str]:
@@ -192,13 +198,15 @@ def number_targets(chapters: list[Chapter]) -> dict[str, Target]:
                     section[level:] = [0] * (len(section) - level)
                 label = None
                 if ident.startswith("sec-"):
+                    title = ast.stringify(el["c"][2])
                     if chapter.number is None or "unnumbered" in classes:
-                        label = ast.stringify(el["c"][2])
-                    elif level == 1:
-                        label = f"Chapter {chapter.number}"
+                        label = caption = title
                     else:
-                        label = "Section " + ".".join(str(n) for n in section[:level])
-                    _add(targets, ident, Target(label, chapter.page, ident), chapter)
+                        number = (str(chapter.number) if level == 1
+                                  else ".".join(str(n) for n in section[:level]))
+                        label = f"Chapter {number}" if level == 1 else f"Section {number}"
+                        caption = f"{number} {title}"
+                    _add(targets, ident, Target(label, chapter.page, ident, caption), chapter)
             elif kind in ("Figure", "Table"):
                 ident = el["c"][0][0]
                 if kind == "Table" and not ident and not _has_caption(el):
@@ -401,13 +409,16 @@ def _crossref(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str):
         if ident not in targets:
             raise RenderError(f"{chapter.source}: @{ident} refers to nothing in the book")
         target = targets[ident]
+        # As Quarto: on an unnumbered page (the index), a section is
+        # referred to by its number and title ("1 Executive summary").
+        label = target.caption if chapter.number is None and target.caption else target.label
         if n:
             out.extend([{"t": "Str", "c": ","}, {"t": "Space"}])
         if fmt == "typst":
-            out.append(ast.raw_inline("typst", f"#link(<{ident}>)[{target.label}]"))
+            out.append(ast.raw_inline("typst", f"#link(<{ident}>)[{typst_content(label)}]"))
         else:
             href = ("" if target.page == chapter.page else _relative(chapter.page, target.page))
-            out.append({"t": "Link", "c": [["", ["xref"], []], ast.str_inlines(target.label),
+            out.append({"t": "Link", "c": [["", ["xref"], []], ast.str_inlines(label),
                                           [f"{href}#{target.anchor}", ""]]})
     return out
 

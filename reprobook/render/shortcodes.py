@@ -17,7 +17,9 @@ SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 CLAIM_SCHEME = "reprobook-claim:"
 # Generated from data by the notebooks: included as text, never as source.
 GENERATED_DIR = "figures"
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@])")
+# Quotes too: escaped, pandoc prints them straight, as the fact records them
+# (its smart typography would curl N'Mai into N’Mai).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@'\"])")
 
 
 def escape_markdown(text: str) -> str:

@@ -143,8 +143,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         shutil.copytree(project.root / folder, extra / "assets" / "vendor" / Path(folder).name)
 
     pdf_stem = PurePosixPath(context.get("pdf_name") or project.pdf_name).stem
+    shutil.copy2(pages.TEMPLATES / "quarto.css", generated / "reprobook.css")
     engine_profile = {"book": {"output-file": pdf_stem,
-                               "page-footer": {"center": footer_center, "right": footer_right}}}
+                               "page-footer": {"center": footer_center, "right": footer_right}},
+                      "format": {"html": {"css": [f"{GENERATED}/reprobook.css"]}}}
     _write(dest / f"_quarto-{ENGINE_PROFILE}.yml",
            "# Written by reprobook for this render; not a source file.\n"
            + yaml.safe_dump(engine_profile, allow_unicode=True, sort_keys=False))

@@ -70,7 +70,8 @@ def test_printed_numbers_link_to_ledger_and_back(built, ledger):
 def _prose_numbers(soup) -> list[str]:
     main = soup.find("main")
     # .highlights: the landing page's key numbers, printed from facts.json by key
-    for tag in main.select("a.fact, .highlights, table, nav, .header-section-number, sup, .footnotes, "
+    # a.xref: cross-references print the book's own numbering ("1 Executive summary")
+    for tag in main.select("a.fact, a.xref, .highlights, table, nav, .header-section-number, sup, .footnotes, "
                            "figure img, code, .csl-entry, #refs"):
         tag.decompose()
     text = main.get_text(" ")

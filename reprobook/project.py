@@ -50,6 +50,9 @@ class Project:
     # the built-in renderer. The engine's generated pages (ledger, data,
     # changes, notebooks) reach both renderers this way.
     footer_pages: tuple[tuple[str, str, str], ...] = ()  # (region, text, source .qmd)
+    # The landing page's key numbers (reprobook.yml `highlights`): (fact key,
+    # label, page with optional #anchor). Fact keys are checked at render time.
+    highlights: tuple[tuple[str, str, str], ...] = ()
     output_file: str = ""  # book.output-file: the PDF's file name without extension
     site_url: str = ""  # book.site-url: where the site is published, if configured
 
@@ -141,6 +144,25 @@ def active_profile(root: Path, quarto: dict, profile: str | None) -> str | None:
     if isinstance(default, list):
         default = ",".join(default) if default else None
     return default
+
+
+def _highlights(entries, chapters: list[str], label: str) -> tuple[tuple[str, str, str], ...]:
+    """`highlights:` in reprobook.yml, each `{fact: key, label: text,
+    chapter: chapters/x.qmd[#anchor]}`: an entry without fact or label, or a
+    chapter outside the book, is a configuration error."""
+    out = []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{label}: highlights must be a list")
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not {"fact", "label"} <= entry.keys():
+            raise ConfigError(f"{label}: highlight {n} needs `fact` and `label`: {entry!r}")
+        chapter, _, anchor = str(entry.get("chapter") or chapters[0]).partition("#")
+        if chapter not in chapters:
+            raise ConfigError(f"{label}: highlight {n} links to '{chapter}', "
+                              "which is not a chapter of the book")
+        page = str(Path(chapter).with_suffix(".html").as_posix()) + (f"#{anchor}" if anchor else "")
+        out.append((str(entry["fact"]), str(entry["label"]), page))
+    return tuple(out)
 
 
 def _footer_pages(root: Path, book: dict) -> tuple[tuple[str, str, str], ...]:
@@ -243,6 +265,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         profile=profile,
         assets=tuple(_existing_folders(root, engine.get("assets") or [], engine_label)),
         footer_pages=_footer_pages(root, book),
+        highlights=_highlights(engine.get("highlights") or [], chapters, engine_label),
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )

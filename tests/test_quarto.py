@@ -240,3 +240,42 @@ def test_pdf_has_the_same_book(quarto_build, built, edition):
              for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values()
              for f in [f.get_object()]}
     assert any("NotoSansMyanmar" in f for f in fonts), fonts
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_same_reference_list(quarto_build, built, edition):
+    """`nocite: '@*'` in _quarto.yml: every entry of references.json is
+    listed, in both renderers (a chapter's own nocite is ignored by Quarto)."""
+    import json
+
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    entries = len(json.loads((ROOT / "references.json").read_text()))
+    for site in (_site(root, edition), _site(builtin_project.root, edition)):
+        listed = _soup(site, "chapters/references.html").select(".csl-entry")
+        assert len(listed) == entries, site
+
+
+def test_quarto_error_stops_the_build_and_keeps_the_site(tmp_path):
+    """A render that real Quarto refuses (here Typst cannot compile a raw
+    block) stops the build with Quarto's message; the published site stays."""
+    from reprobook.errors import BuildError
+
+    from .conftest import make_mini_project
+
+    root = make_mini_project(tmp_path / "mini")
+    shutil.copytree(ROOT / "_extensions", root / "_extensions")
+    config = root / "_quarto.yml"
+    config.write_text(config.read_text() + "filters:\n  - reprobook\n")
+    project = load_project(root)
+    build(project, renderer="builtin")
+    published = (project.site_dir / "index.html").read_bytes()
+    (root / "chapters/two.qmd").write_text("# Two\n\n```{=typst}\n#no-such-function()\n```\n")
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{Path(QUARTOS[0]).parent}{os.pathsep}{old_path}"
+    try:
+        with pytest.raises(BuildError, match="quarto render failed(.|\n)*no-such-function"):
+            build(load_project(root), renderer="quarto")
+    finally:
+        os.environ["PATH"] = old_path
+    assert (project.site_dir / "index.html").read_bytes() == published

@@ -24,26 +24,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from ..errors import RenderError
-from ..project import ENGINE_FILE, Project, merge_config
+from ..project import ENGINE_FILE, Project
 
 DATA_PAGE = "data.html"
 SEARCH_PAGE = "search.html"
 NOTEBOOK_DIR = "notebooks"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
-
-
-# ------------------------------------------------------------- settings
-def engine_settings(project: Project) -> dict:
-    """reprobook.yml, with the active profile's reprobook-<profile>.yml merged."""
-    data = yaml.safe_load((project.root / ENGINE_FILE).read_text(encoding="utf-8")) or {}
-    for name in (project.profile or "").split(","):
-        extra = project.root / f"reprobook-{name}.yml"
-        if name and extra.is_file():
-            data = merge_config(data, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
-    return data
 
 
 @dataclass(frozen=True)
@@ -55,22 +42,14 @@ class Highlight:
 
 
 def highlights(project: Project, facts: dict[str, dict]) -> list[Highlight]:
-    """The landing page's key numbers: `highlights:` in reprobook.yml, each
-    `{fact: key, label: text, chapter: chapters/x.qmd}`. An unknown fact or
-    chapter is a build error, like an unknown `{{< var >}}`."""
+    """The landing page's key numbers (Project.highlights) with their
+    printed text. An unknown fact is a build error, like an unknown
+    `{{< fact >}}`."""
     out = []
-    for n, entry in enumerate(engine_settings(project).get("highlights") or [], 1):
-        if not isinstance(entry, dict) or not {"fact", "label"} <= entry.keys():
-            raise RenderError(f"{ENGINE_FILE}: highlight {n} needs `fact` and `label`: {entry!r}")
-        key = entry["fact"]
+    for n, (key, label, page) in enumerate(project.highlights, 1):
         if key not in facts:
             raise RenderError(f"{ENGINE_FILE}: highlight {n} uses unknown fact '{key}'")
-        chapter, _, anchor = str(entry.get("chapter") or project.chapters[0]).partition("#")
-        if chapter not in project.chapters:
-            raise RenderError(f"{ENGINE_FILE}: highlight {n} links to '{chapter}', "
-                              "which is not a chapter of the book")
-        page = str(PurePosixPath(chapter).with_suffix(".html")) + (f"#{anchor}" if anchor else "")
-        out.append(Highlight(key, str(entry["label"]), facts[key]["text"], page))
+        out.append(Highlight(key, label, facts[key]["text"], page))
     return out
 
 

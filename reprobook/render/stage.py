@@ -38,7 +38,7 @@ import yaml
 from .. import facts as factlib
 from .. import ledger
 from ..project import Project, load_project
-from . import pages
+from . import pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
 from . import site as sitelib
 
 ENGINE_PROFILE = "reprobook"
@@ -76,8 +76,6 @@ def _write(path: Path, text: str) -> None:
 
 def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict],
                context: dict, dest: Path, for_quarto: bool) -> StagedBook:
-    from . import pandoc_book  # the AST work (numbers, fact uses) is the built-in's
-
     copy_sources(project, dest)
     generated = dest / GENERATED
     extra = generated / "site"

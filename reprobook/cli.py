@@ -71,7 +71,9 @@ def main() -> None:
 @click.option("--renderer", type=click.Choice(["auto", "quarto", "builtin"]), default="auto",
               help="auto uses Quarto when it is on PATH, else the built-in pandoc + Typst path.")
 @click.option("--edition", default=None, help="Build only this edition (others stay as published).")
-def build(root, dry_run, jobs, renderer, edition):
+@click.option("--timeout", type=click.IntRange(min=1), default=None,
+              help="Seconds a notebook cell may run (overrides reprobook.yml `timeout`; default 600).")
+def build(root, dry_run, jobs, renderer, edition, timeout):
     """Validate data, execute notebooks, render the HTML site and PDF, publish."""
     try:
         project = _project(root)
@@ -79,7 +81,8 @@ def build(root, dry_run, jobs, renderer, edition):
             _print_plan(project)
             return
         console.print(f"[bold]Building[/] {project.title} in {project.root}")
-        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer, edition=edition)
+        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer,
+                               edition=edition, timeout=timeout)
     except BuildError as exc:
         _fail(exc)
     console.print(f"  site: {result.site}/index.html (this edition: {result.output_dir}/index.html)")

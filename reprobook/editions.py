@@ -46,7 +46,13 @@ def load_editions(root: Path) -> list[Edition]:
     path = root / REGISTRY
     if not path.is_file():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{REGISTRY} is not valid YAML: {exc}") from None
+    from .schema import EDITIONS, check
+
+    check(data, EDITIONS, REGISTRY)
     editions = []
     for entry in data.get("editions") or []:
         missing = [k for k in ("number", "date", "title", "status", "summary") if not entry.get(k)]

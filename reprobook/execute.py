@@ -142,10 +142,43 @@ def _locate_failure(nb) -> tuple[int, str]:
     return 0, ""
 
 
-def kernel_environment(output_dir: Path, profile: str | None = None) -> dict[str, str]:
+GUARD_DIR = Path(__file__).resolve().parent / "guard"
+CONFIG_FILES = ("_quarto*.yml", "reprobook*.yml", "editions.yml", LOCK_FILE, "pyproject.toml")
+
+
+def guard_policy(project: Project, spec: NotebookSpec, output_dir: Path, tmp: Path) -> dict:
+    """What the kernel's audit hook (reprobook/guard/sitecustomize.py) lets
+    the notebook read and write: its declarations in reprobook.yml, nothing
+    more, inside the project."""
+    import sys
+
+    root = project.root.resolve()
+    real = lambda p: os.path.realpath(p)  # noqa: E731
+    paths = resource_paths(project)
+    read_files = {real(paths[name]) for name in spec.inputs}
+    read_files |= {real(root / project.datapackage), real(root / spec.path)}
+    read_files |= {real(p) for pattern in CONFIG_FILES for p in root.glob(pattern)}
+    read_dirs = {real(root / package) for package in spec.imports if (root / package).is_dir()}
+    read_dirs |= {real(Path(__file__).resolve().parent), real(sys.prefix), real(sys.base_prefix)}
+    home = Path.home()
+    outside = {real(home / d) for d in (".cache", ".config", ".ipython", ".local", ".jupyter",
+                                          ".matplotlib")}
+    outside |= {real(os.environ[v]) for v in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "IPYTHONDIR")
+                if os.environ.get(v)}
+    outside.add("/dev")
+    return {"root": str(root), "notebook": spec.path, "read_files": sorted(read_files),
+            "read_dirs": sorted(read_dirs),
+            "write_dirs": sorted({real(output_dir), real(tmp)}), "tmp": real(tmp),
+            "outside_write_dirs": sorted(outside)}
+
+
+def kernel_environment(output_dir: Path, profile: str | None = None,
+                       guard: dict | None = None) -> dict[str, str]:
     """The kernel's environment. As Quarto does for the code it runs, the
     active profile is passed on in QUARTO_PROFILE, so a notebook declared
-    only in a profile's reprobook-<profile>.yml finds its own declaration."""
+    only in a profile's reprobook-<profile>.yml finds its own declaration.
+    With `guard`, the kernel enforces the notebook's declared inputs and
+    outputs (reprobook/guard/), with a private TMPDIR."""
     env = dict(os.environ)
     env.pop("QUARTO_PROFILE", None)
     if profile:
@@ -156,10 +189,16 @@ def kernel_environment(output_dir: Path, profile: str | None = None) -> dict[str
         "MPLBACKEND": "Agg",
         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
     })
+    if guard is not None:
+        env["REPROBOOK_GUARD"] = json.dumps(guard)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(GUARD_DIR), os.environ.get("PYTHONPATH", "")) if p)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["TMPDIR"] = guard["tmp"]
     return env
 
 
-def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
+def execute_one(project: Project, run: PlannedRun, timeout: int | None = None) -> Path:
     """Execute one notebook into a fresh directory; on success move the
     result into the cache and return the cache's outputs directory."""
     from nbclient import NotebookClient
@@ -173,20 +212,28 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=f"run-{spec.name}-", dir=project.work_dir))
     outputs = scratch / "outputs"
     outputs.mkdir()
+    private_tmp = scratch / "tmp"
+    private_tmp.mkdir()
     # The kernel talks over IPC sockets in a private folder: no TCP port is
     # opened (and the kernel does not warn about unencrypted TCP).
     sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
     config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
+    timeout = timeout or spec.timeout or None
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             config=config, resources={"metadata": {"path": str(source.parent)}})
     try:
-        client.execute(env=kernel_environment(outputs, project.profile))
+        client.execute(env=kernel_environment(
+            outputs, project.profile, guard_policy(project, spec, outputs, private_tmp)))
     except CellExecutionError as exc:
         cell, trace = _locate_failure(nb)
         shutil.rmtree(scratch, ignore_errors=True)
         raise NotebookError(f"{spec.path}: cell {cell} failed\n{trace or ANSI.sub('', str(exc))}") from None
     except Exception as exc:  # kernel died, timeout, ...
         shutil.rmtree(scratch, ignore_errors=True)
+        if type(exc).__name__ == "CellTimeoutError":
+            raise NotebookError(f"{spec.path}: a cell ran longer than its timeout of {timeout} s "
+                                "(raise `timeout` for this notebook in reprobook.yml, or pass "
+                                "--timeout)") from None
         raise NotebookError(f"{spec.path}: execution failed: {exc}") from None
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
@@ -204,6 +251,7 @@ def execute_one(project: Project, run: PlannedRun, timeout: int = 600) -> Path:
         shutil.rmtree(scratch, ignore_errors=True)
         raise NotebookError(f"{spec.path}: wrote files it does not declare as outputs: {undeclared}")
 
+    shutil.rmtree(private_tmp, ignore_errors=True)
     _attach_cells(outputs / FACTS_FILE, nb)
     nbformat.write(nb, scratch / EXECUTED_NAME)
     (scratch / "manifest.json").write_text(
@@ -231,7 +279,8 @@ def _attach_cells(facts_file: Path, nb) -> None:
 
 
 def execute(project: Project, runs: list[PlannedRun], jobs: int | None = None,
-            on_done: Callable[[PlannedRun, str], None] | None = None) -> dict[str, Path]:
+            on_done: Callable[[PlannedRun, str], None] | None = None,
+            timeout: int | None = None) -> dict[str, Path]:
     """Run what is needed (independent notebooks in parallel); return each
     notebook's outputs directory. The first failure stops the build."""
     results: dict[str, Path] = {}
@@ -245,7 +294,7 @@ def execute(project: Project, runs: list[PlannedRun], jobs: int | None = None,
         return results
     workers = max(1, min(len(todo), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute_one, project, run): run for run in todo}
+        futures = {pool.submit(execute_one, project, run, timeout): run for run in todo}
         for future in as_completed(futures):
             run = futures[future]
             results[run.spec.name] = future.result()  # re-raises NotebookError

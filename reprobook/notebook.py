@@ -72,9 +72,21 @@ class Step:
         return resource_paths(self.project)[resource]
 
     def read_csv(self, resource: str, **kwargs):
+        """The resource as a DataFrame, read with the delimiter, quote and
+        encoding its descriptor declares: exactly what the validator checked
+        (validate.csv_options)."""
         import pandas as pd
 
-        return pd.read_csv(self.input_path(resource), **kwargs)
+        from .validate import csv_options, load_descriptor
+
+        path = self.input_path(resource)
+        described = next((r for r in load_descriptor(self.project).get("resources", [])
+                          if r.get("name") == resource), {})
+        options = csv_options(described)
+        kwargs.setdefault("sep", options["delimiter"])
+        kwargs.setdefault("quotechar", options["quotechar"])
+        kwargs.setdefault("encoding", options["encoding"])
+        return pd.read_csv(path, **kwargs)
 
     # -- outputs --------------------------------------------------------
     def output_path(self, relative: str) -> Path:

@@ -11,6 +11,7 @@ import yaml
 from .errors import ConfigError
 
 QUARTO_FILE = "_quarto.yml"
+DEFAULT_TIMEOUT = 600  # seconds a notebook cell may run unless reprobook.yml says otherwise
 ENGINE_FILE = "reprobook.yml"
 
 
@@ -22,6 +23,7 @@ class NotebookSpec:
     inputs: tuple[str, ...] = ()  # data package resource names
     imports: tuple[str, ...] = ()  # local analysis packages it imports
     outputs: tuple[str, ...] = ()  # files it writes, relative to the root
+    timeout: int = 0  # seconds one cell may run (reprobook.yml `timeout`, per notebook or for all)
 
     @property
     def name(self) -> str:
@@ -218,7 +220,11 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         if not (root / chapter).is_file():
             raise ConfigError(f"{QUARTO_FILE} lists chapter {chapter}, which does not exist")
 
+    from .schema import ENGINE, check
+
+    check(engine, ENGINE, engine_label)
     notebooks = []
+    default_timeout = engine.get("timeout")
     for index, entry in enumerate(engine.get("notebooks") or []):
         if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
@@ -230,6 +236,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
                           for name in entry.get("imports") or ()),
             outputs=tuple(inside(root, out, f"{key}.outputs")
                           for out in entry.get("outputs") or ()),
+            timeout=entry.get("timeout") or default_timeout or DEFAULT_TIMEOUT,
         )
         if not (root / spec.path).is_file():
             raise ConfigError(f"{ENGINE_FILE} lists notebook {spec.path}, which does not exist")

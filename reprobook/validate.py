@@ -114,6 +114,167 @@ def _metadata_problems(project: Project, descriptor: dict) -> list[Problem]:
     return problems
 
 
+def csv_options(resource: dict) -> dict:
+    """How a CSV resource is read, from its descriptor: the one reading path
+    shared by the validator and `Step.read_csv` (Frictionless would sniff a
+    `;` delimiter that pandas, reading with `,`, then trips over)."""
+    dialect = resource.get("dialect") or {}
+    csv_dialect = dialect.get("csv") if isinstance(dialect.get("csv"), dict) else dialect
+    return {"delimiter": str(csv_dialect.get("delimiter", ",")),
+            "quotechar": str(csv_dialect.get("quoteChar", '"')),
+            "encoding": str(resource.get("encoding") or "utf-8")}
+
+
+def _csv_problems(project: Project, descriptor: dict) -> list[Problem]:
+    """Checks made with the notebooks' own reading options: every line
+    decodes with the declared encoding (the row is named), and the header,
+    split with the declared delimiter, is the schema's columns."""
+    import csv
+
+    problems = []
+    for index, resource in enumerate(_resources(project, descriptor)):
+        fmt = (resource.get("format") or Path(resource.get("path", "")).suffix.lstrip(".")).lower()
+        if fmt != "csv":
+            continue
+        path = resource_file(project, resource, index)
+        if not path.is_file():
+            continue
+        label = str(path.relative_to(project.root))
+        options = csv_options(resource)
+        lines = []
+        for row, raw in enumerate(path.read_bytes().splitlines(), 1):
+            try:
+                lines.append(raw.decode(options["encoding"]))
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(label, row, None, f"is not valid {options['encoding']} "
+                                        f"(byte {exc.start + 1} of the line: {raw[exc.start:exc.start + 1]!r})"))
+                break
+            except LookupError:
+                problems.append(Problem(project.datapackage, None, None,
+                                        f"resource '{resource.get('name')}': unknown encoding "
+                                        f"{options['encoding']!r}"))
+                break
+        else:
+            if not lines:
+                continue
+            header = next(csv.reader(lines[:1], delimiter=options["delimiter"],
+                                     quotechar=options["quotechar"]))
+            fields = [f.get("name") for f in (resource.get("schema") or {}).get("fields", [])]
+            # One column where the schema has several: the file uses another
+            # delimiter (other header differences are Frictionless's to name).
+            if len(fields) > 1 and len(header) == 1 and header != fields[:1]:
+                problems.append(Problem(label, 1, None,
+                                        f"header read with delimiter {options['delimiter']!r} is "
+                                        f"{header}, the schema's columns are {fields} (another "
+                                        "delimiter? declare it as dialect.delimiter)"))
+    return problems
+
+
+def _inside_bbox(x: float, y: float, bbox: list) -> bool:
+    west, south, east, north = bbox
+    return west <= x <= east and south <= y <= north
+
+
+def _geo_problems(project: Project, descriptor: dict) -> list[Problem]:
+    """Geodata, before any notebook draws it: each resource with a `spatial`
+    entry ({"crs": "EPSG:4326", "bbox": [west, south, east, north]}, and for
+    tables the coordinate columns "x" and "y") is checked for valid
+    geometries (the feature and the reason named), its declared CRS, and
+    coordinates inside the box; rasters must be readable in full."""
+    problems: list[Problem] = []
+    for index, resource in enumerate(_resources(project, descriptor)):
+        spatial = resource.get("spatial")
+        if not spatial:
+            continue
+        path = resource_file(project, resource, index)
+        if not path.is_file():
+            continue
+        label = str(path.relative_to(project.root))
+        crs, bbox = spatial.get("crs"), spatial.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4):
+            problems.append(Problem(project.datapackage, None, None, f"resource "
+                                    f"'{resource.get('name')}': spatial.bbox must be [west, south, east, north]"))
+            continue
+        fmt = (resource.get("format") or path.suffix.lstrip(".")).lower()
+        if fmt in ("geojson", "json"):
+            problems += _geojson_problems(path, label, crs, bbox)
+        elif fmt in ("tif", "tiff", "geotiff"):
+            problems += _raster_problems(path, label, crs, bbox)
+        elif fmt == "csv" and spatial.get("x") and spatial.get("y"):
+            problems += _point_table_problems(path, label, spatial["x"], spatial["y"], bbox,
+                                              csv_options(resource))
+    return problems
+
+
+def _geojson_problems(path: Path, label: str, crs: str | None, bbox: list) -> list[Problem]:
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [Problem(label, None, None, f"is not valid GeoJSON: {exc}")]
+    problems = []
+    declared = ((data.get("crs") or {}).get("properties") or {}).get("name")
+    if declared and crs and not declared.upper().endswith(crs.upper().split(":")[-1]):
+        problems.append(Problem(label, None, None, f"CRS is {declared}, the descriptor declares {crs}"))
+    for n, feature in enumerate(data.get("features") or [], 1):
+        name = (feature.get("properties") or {}).get("name")
+        where = f"feature {n}" + (f" ({name})" if name else "")
+        try:
+            geometry = shape(feature.get("geometry"))
+        except Exception as exc:  # shapely's errors vary by geometry type
+            problems.append(Problem(label, None, None, f"{where}: unreadable geometry: {exc}"))
+            continue
+        if not geometry.is_valid:
+            problems.append(Problem(label, None, None, f"{where}: invalid geometry: "
+                                    f"{explain_validity(geometry)}"))
+        west, south, east, north = geometry.bounds
+        if not (_inside_bbox(west, south, bbox) and _inside_bbox(east, north, bbox)):
+            problems.append(Problem(label, None, None, f"{where}: coordinates "
+                                    f"{[round(v, 3) for v in geometry.bounds]} fall outside the "
+                                    f"declared box {bbox} (wrong CRS?)"))
+    return problems
+
+
+def _raster_problems(path: Path, label: str, crs: str | None, bbox: list) -> list[Problem]:
+    import rasterio
+
+    try:
+        with rasterio.open(path) as src:
+            src.read()  # a truncated file fails here, not in a notebook
+            actual = src.crs.to_string() if src.crs else None
+            bounds = src.bounds
+    except Exception as exc:  # rasterio raises several error types
+        return [Problem(label, None, None, f"is not a readable raster: {exc}")]
+    problems = []
+    if crs and actual != crs:
+        problems.append(Problem(label, None, None, f"CRS is {actual}, the descriptor declares {crs}"))
+    if not (_inside_bbox(bounds.left, bounds.bottom, bbox) and _inside_bbox(bounds.right, bounds.top, bbox)):
+        problems.append(Problem(label, None, None, f"bounds {tuple(bounds)} fall outside the "
+                                f"declared box {bbox}"))
+    return problems
+
+
+def _point_table_problems(path: Path, label: str, x: str, y: str, bbox: list,
+                          options: dict) -> list[Problem]:
+    import csv
+
+    problems = []
+    with path.open(encoding=options["encoding"], newline="") as handle:
+        for row, record in enumerate(csv.DictReader(handle, delimiter=options["delimiter"]), 2):
+            if not record.get(x) or not record.get(y):
+                continue  # places without coordinates are allowed (and not drawn)
+            try:
+                lon, lat = float(record[x]), float(record[y])
+            except ValueError:
+                continue  # a type error: Frictionless names it
+            if not _inside_bbox(lon, lat, bbox):
+                problems.append(Problem(label, row, f"{x}/{y}", f"({lon}, {lat}) falls outside "
+                                        f"the declared box {bbox}"))
+    return problems
+
+
 def _frictionless_problems(project: Project, descriptor_path: Path) -> list[Problem]:
     # Imported here: frictionless is slow to import and only this stage needs it.
     from frictionless import Package
@@ -162,7 +323,11 @@ def validate(project: Project) -> list[Problem]:
     problems = _metadata_problems(project, descriptor)
     if any(p.message == "file is missing" for p in problems):
         return problems
-    return problems + _frictionless_problems(project, project.root / project.datapackage)
+    csv_problems = _csv_problems(project, descriptor)
+    if csv_problems:  # Frictionless would read such files differently from the notebooks
+        return problems + csv_problems
+    return (problems + _frictionless_problems(project, project.root / project.datapackage)
+            + _geo_problems(project, descriptor))
 
 
 def check_declared_inputs(project: Project) -> None:

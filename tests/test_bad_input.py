@@ -27,6 +27,8 @@ def corrupt(project, text: str, *, record_checksum: bool = True) -> None:
     ("year,new_sites,new_pits\n2013,4,58\n2014,2,-27\n", 3, "new_pits", "constraint"),
     ("year,new_sites,new_pits\n2013,4,58\n2013,2,27\n", 3, None, "duplicate"),
     ("year,new_sites,new_pits\n2013,4,58\n2014,,27\n", 3, "new_sites", ""),
+    # validated with the delimiter the notebooks read with, not a sniffed one
+    ("year;new_sites;new_pits\n2013;4;58\n", 1, None, "delimiter ','"),
 ])
 def test_malformed_file_is_reported_with_file_row_and_column(project_copy, text, row, column, words):
     corrupt(project_copy, text)
@@ -39,6 +41,13 @@ def test_malformed_file_is_reported_with_file_row_and_column(project_copy, text,
     if column is not None:
         assert f"column '{column}'" in message
     assert words in message
+
+
+def test_encoding_error_names_the_row(project_copy):
+    (project_copy.root / RAW).write_bytes(GOOD.encode() + b"2016,3,\xff9\n")
+    rehash(project_copy)
+    with pytest.raises(DataError, match=f"{RAW}, row 5: is not valid utf-8"):
+        require_valid(project_copy)
 
 
 def test_checksum_mismatch_is_reported_not_accepted(project_copy):

@@ -361,7 +361,9 @@ def geojson_layer(gdf, *, tolerance_m: float = 0.0, properties=()) -> dict:
 def leaflet_script(layers: list[dict], attribution: str) -> str:
     """JavaScript that draws `layers` with Leaflet in the element
     #interactive-map. Each layer: {"name", "data" (GeoJSON), "style"}; a
-    feature's `popup` property becomes its popup and `label` its tooltip.
+    feature's `popup` property (plain text; lines separated by newlines, the
+    first shown as its title) becomes its popup and `label` its tooltip.
+    Both are printed as text, never parsed as HTML: they hold data.
     No tile layer: the site makes no request to any other host."""
     import json
 
@@ -374,6 +376,15 @@ def leaflet_script(layers: list[dict], attribution: str) -> str:
   var spec = {payload};
   var map = L.map(el, {{zoomSnap: 0.5, scrollWheelZoom: false}});
   var overlays = {{}};
+  function textNode(text, title) {{
+    var box = document.createElement("div");
+    String(text).split("\\n").forEach(function (line, i) {{
+      var part = document.createElement(i === 0 && title ? "strong" : "div");
+      part.textContent = line;
+      box.appendChild(part);
+    }});
+    return box;
+  }}
   var extent = null;
   spec.layers.forEach(function (layer) {{
     var group = L.geoJSON(layer.data, {{
@@ -381,8 +392,8 @@ def leaflet_script(layers: list[dict], attribution: str) -> str:
       pointToLayer: function (feature, latlng) {{ return L.circleMarker(latlng, layer.style); }},
       onEachFeature: function (feature, shape) {{
         var p = feature.properties || {{}};
-        if (p.popup) {{ shape.bindPopup(p.popup); }}
-        if (p.label) {{ shape.bindTooltip(p.label, {{permanent: !!layer.permanent, direction: "right"}}); }}
+        if (p.popup) {{ shape.bindPopup(textNode(p.popup, true)); }}
+        if (p.label) {{ shape.bindTooltip(textNode(p.label, false), {{permanent: !!layer.permanent, direction: "right"}}); }}
       }}
     }}).addTo(map);
     overlays[layer.name] = group;

@@ -28,3 +28,43 @@ def test_interactive_map_draws_offline(browser, server, edition_prefix, axe_avai
         page.close()
     finally:
         context.close()
+
+
+def test_map_labels_and_popups_from_data_are_text(browser, tmp_path):
+    """Place names come from data: a label or popup holding markup is shown
+    as text (Leaflet would parse a string as HTML)."""
+    from unearthing.maps import leaflet_script
+
+    from .browser import SiteServer
+
+    hostile = '<img src=x onerror="window.pwned=1">'
+    point = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [97.4, 25.4]},
+        "properties": {"label": hostile, "popup": f"Title {hostile}\nsecond line"}}]}
+    layers = [{"name": "x", "fit": False, "permanent": True, "data": point, "style": {"radius": 5}}]
+    (tmp_path / "leaflet").mkdir()
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    for name in ("leaflet.js", "leaflet.css"):
+        (tmp_path / "leaflet" / name).write_bytes((root / "vendor/leaflet" / name).read_bytes())
+    (tmp_path / "map.js").write_text(leaflet_script(layers, "test"))
+    (tmp_path / "index.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title>'
+        '<link rel="stylesheet" href="leaflet/leaflet.css"></head><body>'
+        '<div id="interactive-map" style="height:400px"></div>'
+        '<script src="leaflet/leaflet.js"></script><script src="map.js"></script></body></html>')
+    server = SiteServer(tmp_path)
+    context = new_context(browser, DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "index.html", wait_until="load")
+        tooltip = page.locator("#interactive-map .leaflet-tooltip")
+        assert tooltip.inner_text() == hostile
+        assert page.locator("#interactive-map img").count() == 0
+        page.locator("#interactive-map path.leaflet-interactive").first.click(force=True)
+        popup = page.locator(".leaflet-popup-content")
+        assert popup.locator("strong").inner_text() == f"Title {hostile}"
+        assert "second line" in popup.inner_text()
+        assert page.evaluate("window.pwned === undefined")
+    finally:
+        context.close()
+        server.close()

@@ -236,6 +236,11 @@ def test_pdf_has_the_same_book(quarto_build, built, edition):
     for bad in ("{{<", "?sec-", "?fig-", "?map-", "?tbl-", "claims.html"):
         assert bad not in q, bad
     reader = PdfReader(_site(root, edition) / name)
+    relative = [a["/A"]["/URI"] for page in reader.pages for a in
+                (x.get_object() for x in page.get("/Annots", []) or [])
+                if "/A" in a and "/URI" in a["/A"] and "://" not in str(a["/A"]["/URI"])
+                and not str(a["/A"]["/URI"]).startswith("mailto:")]
+    assert relative == [], "links a PDF reader cannot follow"
     fonts = {str(f.get("/BaseFont", "")) for page in reader.pages
              for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values()
              for f in [f.get_object()]}

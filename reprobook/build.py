@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import changes as changelib
+from . import incremental, memo
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
@@ -53,6 +54,7 @@ class BuildResult:
     pdf: Path | None = None
     renderer: str = ""
     warnings: list[str] = field(default_factory=list)  # the renderer's, printed as they come
+    unchanged: bool = False  # nothing to do: the published site is current
 
 
 def source_date_epoch(project: Project) -> int:
@@ -182,19 +184,29 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
         raise BuildError(f"no edition '{edition}' in editions.yml "
                          f"(known: {', '.join(e.number for e in registry) or 'none'})")
     project.work_dir.mkdir(parents=True, exist_ok=True)
+    print_ = incremental.fingerprint(project, renderer, edition)
+    if incremental.unchanged(project, print_):
+        reporter.done("nothing changed since the last publish (sources, data, engine, renderer "
+                      "and published files all identical): nothing validated, executed, "
+                      f"rendered or copied ({time.monotonic() - started:.1f}s)")
+        return _published_result(project, registry, edition)
+    incremental.forget(project)  # until this build has published
     stage = Path(tempfile.mkdtemp(prefix="stage-", dir=project.work_dir))
     try:
-        site = stage / "site"
-        if not registry:
-            result = check(project, reporter, jobs, timeout)
-            _render(project, result, stage / "work", site, renderer, reporter,
-                    {"pdf_name": project.pdf_name}, source_date_epoch(project))
-        else:
-            result = _build_editions(project.root, registry, edition, stage, site, renderer,
-                                     reporter, jobs, timeout)
+        with memo.use(project.work_dir / "cache" / "memo") as store:
+            site = stage / "site"
+            if not registry:
+                result = check(project, reporter, jobs, timeout)
+                _render(project, result, stage / "work", site, renderer, reporter,
+                        {"pdf_name": project.pdf_name}, source_date_epoch(project))
+            else:
+                result = _build_editions(project.root, registry, edition, stage, site, renderer,
+                                         reporter, jobs, timeout)
+            reporter.done(f"reused from the cache (content hashes): {store.summary()}")
         swap_in(site, project.site_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    incremental.record(project, print_)
     # Paths now point into the published site.
     relative = result.output_dir.relative_to(stage / "site")
     result.output_dir = project.site_dir / relative
@@ -203,6 +215,24 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
         result.pdf = result.output_dir / result.pdf.name
     reporter.done(f"published {project.site_dir.relative_to(project.root)}/ "
                   f"in {time.monotonic() - started:.1f}s")
+    return result
+
+
+def _published_result(project: Project, registry: list[Edition], edition: str | None) -> BuildResult:
+    """What `build` returns when the published site is already current."""
+    import json
+
+    result = BuildResult(plan=[], unchanged=True, site=project.site_dir)
+    if registry:
+        number = edition or registry[-1].number
+        result.output_dir = project.site_dir / number
+        name = pdf_name(project, number)
+    else:
+        result.output_dir = project.site_dir
+        name = project.pdf_name
+    facts = result.output_dir / "facts.json"
+    result.facts = json.loads(facts.read_text()) if facts.is_file() else {}
+    result.pdf = result.output_dir / name if (result.output_dir / name).is_file() else None
     return result
 
 

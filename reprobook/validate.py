@@ -323,11 +323,26 @@ def validate(project: Project) -> list[Problem]:
     problems = _metadata_problems(project, descriptor)
     if any(p.message == "file is missing" for p in problems):
         return problems
-    csv_problems = _csv_problems(project, descriptor)
-    if csv_problems:  # Frictionless would read such files differently from the notebooks
-        return problems + csv_problems
-    return (problems + _frictionless_problems(project, project.root / project.datapackage)
-            + _geo_problems(project, descriptor))
+    # The same descriptor and files were found valid before: nothing to redo.
+    from . import memo
+
+    paths = resource_paths(project)
+    key = memo.key(Path(__file__), project.root / project.datapackage,
+                   *(paths[name] for name in sorted(paths)))
+    store = memo.active()
+    if store is not None and not problems:
+        known = store.get("validation", key) == b"valid"
+        store.count("validation", known)
+        if known:
+            return []
+    found = _csv_problems(project, descriptor)
+    if not found:  # (Frictionless would read a mis-delimited file differently)
+        found = (_frictionless_problems(project, project.root / project.datapackage)
+                 + _geo_problems(project, descriptor))
+    problems = problems + found
+    if store is not None and not problems:
+        store.put("validation", key, b"valid")
+    return problems
 
 
 def check_declared_inputs(project: Project) -> None:

@@ -1,15 +1,32 @@
-"""Build-time benchmark: cold build, warm rebuild, rebuild after a chapter
-edit, in a clean temporary copy of the project. Prints a markdown table to
-paste into BENCHMARKS.md.
+"""Build-time benchmark, every measurement in one run, side by side, in
+clean temporary copies of the project (both editions). Prints markdown
+tables to paste into BENCHMARKS.md.
 
-    .venv/bin/python scripts/benchmark.py [--repeat 3]
+    .venv/bin/python scripts/benchmark.py [--repeat 3] [--quarto PATH/TO/quarto]
+
+Measured (wall seconds of the `reprobook` command, as an author waits):
+  - cold build: empty cache, every notebook executes;
+  - no-op rebuild: nothing changed since the last publish;
+  - prose edit: one sentence of one chapter changed (a new sentence each run);
+  - render stage: the built-in renderer vs real `quarto render` of the same
+    staged book (both editions, cached notebooks, empty render cache; the
+    render time is the build's time minus `reprobook check`'s);
+  - notebook stage: the engine (independent notebooks in parallel, 2 cores)
+    vs `jupyter execute` of the same notebooks one after another (nbclient's
+    command line, what nbconvert --execute does) vs the same code run as
+    plain Python scripts (the floor);
+  - peak memory of the build (the build process and its largest child).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,43 +35,117 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reprobook.build import build  # noqa: E402
 from reprobook.project import load_project  # noqa: E402
 from reprobook.verify import copy_source  # noqa: E402
 
+BIN = Path(sys.executable).parent
 
-def timed(fn) -> float:
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
     start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
 
 
-def peak_mib() -> tuple[float, float]:
-    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return self_kib / 1024, children_kib / 1024
+def fresh_copy(tmp: Path, name: str) -> Path:
+    return copy_source(load_project(ROOT), tmp / name)
+
+
+def build(root: Path, renderer: str = "builtin", env: dict | None = None) -> float:
+    return run([str(BIN / "reprobook"), "build", "--renderer", renderer], root, env)
+
+
+def notebook_sources(root: Path) -> list[tuple[str, str]]:
+    """(path, profile) of every notebook of the newest edition."""
+    project = load_project(root, profile="1.1")
+    return [(spec.path, "1.1") for spec in project.notebooks]
+
+
+def as_script(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return "\n\n".join(line for line in code if not line.lstrip().startswith(("%", "!")))
+
+
+def measure(args, rows: dict[str, list[float]], tmp: Path, index: int) -> None:
+    no_quarto = {"PATH": os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
+                                         if not (Path(d) / "quarto").exists())}
+    root = fresh_copy(tmp, f"build-{index}")
+    rows["cold build (empty cache; all notebooks execute)"].append(build(root, env=no_quarto))
+    rows["no-op rebuild (nothing changed)"].append(build(root, env=no_quarto))
+    chapter = root / "chapters/mining-expansion.qmd"
+    chapter.write_text(chapter.read_text().replace(
+        "Growth came in bursts", f"Growth came (run {index}) in bursts", 1))
+    rows["rebuild after a prose edit in one chapter"].append(build(root, env=no_quarto))
+
+    # Render stage: same sources, notebooks cached, render cache emptied.
+    check = run([str(BIN / "reprobook"), "check"], root, no_quarto)
+    shutil.rmtree(root / ".reprobook/cache/memo", ignore_errors=True)
+    (root / ".reprobook/published.json").unlink(missing_ok=True)
+    rows["render stage: built-in renderer"].append(build(root, env=no_quarto) - check)
+    if args.quarto:
+        env = {"PATH": f"{Path(args.quarto).parent}{os.pathsep}{no_quarto['PATH']}"}
+        rows["render stage: real quarto render"].append(build(root, "quarto", env) - check)
+
+    # Notebook stage: the engine, then by hand one after another, then scripts.
+    nb_root = fresh_copy(tmp, f"notebooks-{index}")
+    rows["notebook stage: engine (parallel, cached results off)"].append(
+        run([str(BIN / "reprobook"), "check"], nb_root, no_quarto) - check)
+    notebooks = notebook_sources(nb_root)
+    start = time.perf_counter()
+    for path, profile in notebooks:
+        run([str(BIN / "jupyter"), "execute", path], nb_root, {"QUARTO_PROFILE": profile})
+    rows["notebook stage: jupyter execute, one after another"].append(time.perf_counter() - start)
+    start = time.perf_counter()
+    for path, profile in notebooks:
+        script = nb_root / (path + ".py")
+        script.write_text(as_script(nb_root / path))
+        run([sys.executable, script.name], script.parent, {"QUARTO_PROFILE": profile,
+                                                           "MPLBACKEND": "Agg"})
+    rows["notebook stage: plain Python scripts (floor)"].append(time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quarto", default=shutil.which("quarto"),
+                        help="a real quarto to compare the render stage with")
     args = parser.parse_args()
-    rows: dict[str, list[float]] = {"cold build (all notebooks execute)": [],
-                                    "warm rebuild (nothing changed)": [],
-                                    "rebuild after editing one chapter": []}
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            project = load_project(copy_source(load_project(ROOT), Path(tmp) / "p"))
-            rows["cold build (all notebooks execute)"].append(timed(lambda: build(project)))
-            rows["warm rebuild (nothing changed)"].append(timed(lambda: build(project)))
-            chapter = project.root / project.chapters[-1]
-            chapter.write_text(chapter.read_text() + "\nOne more sentence.\n")
-            rows["rebuild after editing one chapter"].append(timed(lambda: build(project)))
-    main_mib, child_mib = peak_mib()
-    print(f"| step | median s | min s | max s | runs |\n|---|---:|---:|---:|---:|")
+    rows: dict[str, list[float]] = {k: [] for k in (
+        "cold build (empty cache; all notebooks execute)", "no-op rebuild (nothing changed)",
+        "rebuild after a prose edit in one chapter", "render stage: built-in renderer",
+        "render stage: real quarto render",
+        "notebook stage: engine (parallel, cached results off)",
+        "notebook stage: jupyter execute, one after another",
+        "notebook stage: plain Python scripts (floor)")}
+    with tempfile.TemporaryDirectory(prefix="reprobook-bench-") as tmp:
+        for index in range(args.repeat):
+            measure(args, rows, Path(tmp), index)
+    med = {k: statistics.median(v) for k, v in rows.items() if v}
+    print("| measurement | median s | min s | max s | runs |\n|---|---:|---:|---:|---:|")
     for name, times in rows.items():
-        print(f"| {name} | {statistics.median(times):.1f} | {min(times):.1f} | {max(times):.1f} | {len(times)} |")
-    print(f"\npeak memory: build process {main_mib:.0f} MiB, largest child (kernel, pandoc, typst) {child_mib:.0f} MiB")
+        if times:
+            print(f"| {name} | {med[name]:.2f} | {min(times):.2f} | {max(times):.2f} | {len(times)} |")
+    cold = med["cold build (empty cache; all notebooks execute)"]
+    print("\n| ratio | value | target |\n|---|---:|---|")
+    print(f"| no-op / cold | {med['no-op rebuild (nothing changed)'] / cold:.1%} | ≤ 2 % |")
+    print(f"| prose edit / cold | {med['rebuild after a prose edit in one chapter'] / cold:.1%} | ≤ 10 % |")
+    if "render stage: real quarto render" in med:
+        print(f"| quarto render / built-in render | "
+              f"{med['render stage: real quarto render'] / med['render stage: built-in renderer']:.2f}× | |")
+    engine = med["notebook stage: engine (parallel, cached results off)"]
+    print(f"| jupyter execute (sequential) / engine | "
+          f"{med['notebook stage: jupyter execute, one after another'] / engine:.2f}× | ≥ 1.5× |")
+    print(f"| engine / plain scripts | "
+          f"{engine / med['notebook stage: plain Python scripts (floor)']:.2f}× | ≤ 1.3× |")
+    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"\npeak memory: largest process of any build (reprobook, kernel, pandoc, typst, "
+          f"quarto) {child_kib / 1024:.0f} MiB; this script {self_kib / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

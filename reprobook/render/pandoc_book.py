@@ -24,6 +24,7 @@ What it adds to plain pandoc, so the chapters' Quarto syntax works
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -36,6 +37,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 import yaml
 
+from .. import memo
 from ..errors import RenderError
 from ..project import Project
 from . import ast
@@ -69,12 +71,37 @@ def pandoc_binary() -> str:
     return pypandoc.get_pandoc_path()
 
 
+def _key_part(arg: str):
+    """An argument for the memo key: a file argument counts by its contents
+    (the staged book's path differs on every build)."""
+    name, sep, value = arg.partition("=")
+    if sep and value.startswith("/") and Path(value).is_file():
+        return f"{name}=" + memo.key(Path(value))
+    return arg
+
+
+@functools.lru_cache(maxsize=None)
+def _pandoc_identity(binary: str) -> str:
+    """pandoc's version line (the binary is pinned through requirements.lock)."""
+    proc = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    return proc.stdout.splitlines()[0] if proc.stdout else binary
+
+
 def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> str:
-    proc = subprocess.run([pandoc_binary(), *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd)
-    if proc.returncode != 0:
-        raise RenderError(f"pandoc {' '.join(args)} failed:\n{proc.stderr.strip()}")
-    return proc.stdout
+    """pandoc's output for `args` and `stdin`; reused from the build's memo
+    store when the same run (same pandoc, arguments, files and input) was
+    made before."""
+    binary = pandoc_binary()
+
+    def compute() -> bytes:
+        proc = subprocess.run([binary, *args], input=stdin, capture_output=True,
+                              text=True, cwd=cwd)
+        if proc.returncode != 0:
+            raise RenderError(f"pandoc {' '.join(args)} failed:\n{proc.stderr.strip()}")
+        return proc.stdout.encode("utf-8")
+
+    key = memo.key(_pandoc_identity(binary), *(_key_part(a) for a in args), stdin)
+    return memo.cached("pandoc", key, compute).decode("utf-8")
 
 
 @dataclass
@@ -685,12 +712,20 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                      json.dumps(doc), cwd=project.root)
     source = stage / "book.typ"
     source.write_text(typ, encoding="utf-8")
-    try:
-        typst.compile(str(source), output=str(output), root=str(stage),
-                      font_paths=[str(p) for p in font_paths(project)],
-                      ignore_system_fonts=True, timestamp=timestamp)
-    except Exception as exc:  # typst raises its own error type with the diagnostic
-        raise RenderError(f"Typst could not compile the PDF: {exc}") from None
+    def compile_pdf() -> bytes:
+        try:
+            return typst.compile(str(source), root=str(stage),
+                                 font_paths=[str(p) for p in font_paths(project)],
+                                 ignore_system_fonts=True, timestamp=timestamp)
+        except Exception as exc:  # typst raises its own error type with the diagnostic
+            raise RenderError(f"Typst could not compile the PDF: {exc}") from None
+
+    # Everything the compile reads: the source, the figures, the fonts.
+    inputs = sorted(p for folder in (figure_dir, *font_paths(project)) if folder.is_dir()
+                    for p in folder.rglob("*") if p.is_file())
+    key = memo.key(typst.__version__ if hasattr(typst, "__version__") else "typst", typ,
+                   str(timestamp), *(f"{p.name}" for p in inputs), *inputs)
+    output.write_bytes(memo.cached("typst", key, compile_pdf))
     return output
 
 

@@ -99,28 +99,41 @@ def subset_fonts(folder: Path, assets: Path, text: str) -> None:
     used = {ord(c) for c in text}
     rules = ["/* Fonts shipped with the project, cut down to the characters this site\n"
              "   prints; the full fonts and their licences are in the project's fonts/. */\n"]
+    from .. import memo
+
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
         (assets / "fonts" / path.name).unlink(missing_ok=True)
         font = TTFont(path, recalcTimestamp=False)
         keep = sorted(c for c in used if c in font.getBestCmap() and _needs_font(c))
         if not keep:
             continue
-        if "fvar" in font:  # one regular instance: a fraction of the variable font's size
-            from fontTools.varLib import instancer
 
-            axes = {a.axisTag: a.defaultValue for a in font["fvar"].axes}
-            axes.update({k: v for k, v in (("wght", 400), ("wdth", 100)) if k in axes})
-            font = instancer.instantiateVariableFont(font, axes)
-        options = subset.Options()
-        options.layout_features = ["*"]
-        options.name_IDs = ["*"]
-        options.name_languages = ["*"]
-        options.notdef_outline = True
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=keep)
-        subsetter.subset(font)
-        font.flavor = "woff"
+        def cut(font=font, keep=keep) -> bytes:
+            if "fvar" in font:  # one regular instance: a fraction of the variable font's size
+                from fontTools.varLib import instancer
+
+                axes = {a.axisTag: a.defaultValue for a in font["fvar"].axes}
+                axes.update({k: v for k, v in (("wght", 400), ("wdth", 100)) if k in axes})
+                font = instancer.instantiateVariableFont(font, axes)
+            options = subset.Options()
+            options.layout_features = ["*"]
+            options.name_IDs = ["*"]
+            options.name_languages = ["*"]
+            options.notdef_outline = True
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=keep)
+            subsetter.subset(font)
+            font.flavor = "woff"
+            import io
+
+            out = io.BytesIO()
+            font.save(out)
+            return out.getvalue()
+
+        import fontTools
+
         served = assets / "fonts" / (path.stem + ".woff")
-        font.save(served)
+        served.write_bytes(memo.cached("font-subset", memo.key(
+            fontTools.version, path, ",".join(map(str, keep))), cut))
         rules.append(font_face(served, f"fonts/{served.name}"))
     css.write_text("\n".join(rules), encoding="utf-8")

@@ -1,0 +1,104 @@
+"""A content-addressed store for the results of deterministic steps (a pandoc
+run, a font subset, a Typst compile, a validation), so a rebuild computes
+only what changed. A key is the sha256 of everything the step's result
+depends on (the tool's version, its arguments, the *contents* of the files
+it reads, its input); the value is the result's bytes, stored with their
+own sha256. An entry whose bytes no longer match (a corrupted or partial
+write) is deleted and recomputed, never used.
+
+The build opens the store in the project's cache (`use(folder)`); without
+an open store every step simply computes (tests, `reprobook verify`'s
+clean rebuild)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterator
+
+_store: "Memo | None" = None
+
+
+class Memo:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.hits: Counter = Counter()
+        self.misses: Counter = Counter()
+        self._lock = threading.Lock()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / key[:2] / key
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        path = self._path(kind, key)
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        digest, sep, data = blob.partition(b"\n")
+        if not sep or hashlib.sha256(data).hexdigest().encode() != digest:
+            path.unlink(missing_ok=True)  # corrupted or partial: recompute
+            return None
+        return data
+
+    def put(self, kind: str, key: str, data: bytes) -> None:
+        path = self._path(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+        os.replace(tmp, path)  # atomic: readers see the old entry, or the whole new one
+
+    def count(self, kind: str, hit: bool) -> None:
+        with self._lock:
+            (self.hits if hit else self.misses)[kind] += 1
+
+    def summary(self) -> str:
+        kinds = sorted(set(self.hits) | set(self.misses))
+        return ", ".join(f"{kind} {self.hits[kind]} reused / {self.hits[kind] + self.misses[kind]}"
+                         for kind in kinds) or "nothing"
+
+
+def key(*parts) -> str:
+    """sha256 over `parts` (str, bytes or Path: a Path counts by its contents)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            data = part.read_bytes() if part.is_file() else b"<missing>"
+            part = hashlib.sha256(data).hexdigest()
+        if isinstance(part, str):
+            part = part.encode("utf-8")
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def cached(kind: str, key_: str, compute: Callable[[], bytes]) -> bytes:
+    """The stored result for `key_`, or `compute()` stored under it."""
+    store = _store
+    if store is None:
+        return compute()
+    data = store.get(kind, key_)
+    store.count(kind, data is not None)
+    if data is None:
+        data = compute()
+        store.put(kind, key_, data)
+    return data
+
+
+def active() -> "Memo | None":
+    return _store
+
+
+@contextlib.contextmanager
+def use(folder: Path) -> Iterator[Memo]:
+    global _store
+    previous, _store = _store, Memo(folder)
+    try:
+        yield _store
+    finally:
+        _store = previous

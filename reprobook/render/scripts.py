@@ -66,7 +66,17 @@ def _mark_text(text: str, inherited: str) -> str:
 def mark_languages(page: str) -> str:
     """Wrap every run of a SCRIPT_LANGUAGES script in `<span lang=..>` unless
     an enclosing element already declares that language. Works on the
-    well-formed HTML pandoc and the page template produce."""
+    well-formed HTML pandoc and the page template produce. Reused from the
+    build's cache for an unchanged page."""
+    from pathlib import Path
+
+    from .. import memo
+
+    return memo.cached("languages", memo.key(Path(__file__), page),
+                       lambda: _mark_languages(page).encode("utf-8")).decode("utf-8")
+
+
+def _mark_languages(page: str) -> str:
     out: list[str] = []
     stack: list[tuple[str, str]] = []  # (tag, language in force inside it)
     raw_depth = 0

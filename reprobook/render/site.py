@@ -177,7 +177,15 @@ def _clean(text: str) -> str:
 
 def search_records(page: str, title: str, body: str) -> list[dict]:
     """One record per section of a rendered page: page, title, section,
-    anchor and the section's own text (not its subsections')."""
+    anchor and the section's own text (not its subsections'). Reused from
+    the build's cache for an unchanged page."""
+    from .. import memo
+
+    return json.loads(memo.cached("search", memo.key(Path(__file__), page, title, body),
+                                  lambda: json.dumps(_search_records(page, title, body)).encode()))
+
+
+def _search_records(page: str, title: str, body: str) -> list[dict]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, "html.parser")

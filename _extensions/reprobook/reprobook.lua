@@ -30,6 +30,7 @@ local function resolve_attributes(el)
   if changed then return el end
 end
 
+local chapters = nil
 local site = nil
 local function site_info()
   site = site or common.read_json("site.json", false) or {}
@@ -42,8 +43,25 @@ local function print_link(el)
     return nil -- absolute URL, in-page anchor, or site-absolute: leave it
   end
   local path, anchor = target:match("^([^#]*)(.*)$")
+  if path:match("%.qmd$") or path:match("%.md$") then
+    -- a chapter of the book: an internal link to its heading (Quarto's
+    -- Typst output would keep a file link no PDF reader can follow)
+    chapters = chapters or common.read_json("chapters.json", false) or {}
+    local from = pandoc.path.directory(common.page())
+    local parts = {}
+    for part in pandoc.path.normalize(pandoc.path.join({ from, path })):gmatch("[^/]+") do
+      if part == ".." then table.remove(parts) elseif part ~= "." then table.insert(parts, part) end
+    end
+    local source = table.concat(parts, "/")
+    local label = anchor ~= "" and anchor:sub(2) or chapters[source]
+    if not label then return el.content end
+    local out = pandoc.Inlines({ pandoc.RawInline("typst", "#link(<" .. label .. ">)[") })
+    out:extend(el.content)
+    out:insert(pandoc.RawInline("typst", "]"))
+    return out
+  end
   if not path:match("%.html$") then
-    return nil -- a .qmd link to a chapter: Quarto resolves it in the book
+    return nil
   end
   local info = site_info()
   if info.site_url and info.site_url ~= "" then

@@ -10,6 +10,7 @@ modifies no tracked file, and Quarto's own state, `.quarto/` and its edits to
   _reprobook/site.json      what the extension's filter needs (site URL)
   _reprobook/figures.json   links under each figure's caption (data,
                             notebook cell, ledger), relative to the root
+  _reprobook/chapters.json  each chapter's heading label (PDF links)
   _reprobook/pages/<p>.html HTML placed after the first heading of page p
                             (landing highlights; under Quarto also the
                             edition switcher and notice)
@@ -117,6 +118,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         for ident, src in pandoc_book.figures_of(chapter):
             figure_links[ident] = provenance.figure_links(chapter.source, ident, src)
     _write(generated / "figures.json", json.dumps(figure_links, ensure_ascii=False, indent=1))
+    # Each chapter's heading label: a link to a chapter's .qmd becomes an
+    # internal link in the PDF (Quarto's Typst output keeps it as a file URI).
+    _write(generated / "chapters.json",
+           json.dumps(pandoc_book.book_links(book, chapters).chapter_anchors, indent=1))
 
     highlights = sitelib.highlights(book, facts)
     landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,

@@ -70,7 +70,8 @@ def source_date_epoch(project: Project) -> int:
 
 
 def run_notebooks(project: Project, reporter: Reporter, jobs: int | None,
-                  result: BuildResult, timeout: int | None = None) -> dict[str, Path]:
+                  result: BuildResult, timeout: int | None = None,
+                  scheduler: str | None = None) -> dict[str, Path]:
     for run in result.plan:
         if run.needed:
             reporter.step(f"execute {run.spec.path}: {'; '.join(run.reasons)}")
@@ -79,7 +80,8 @@ def run_notebooks(project: Project, reporter: Reporter, jobs: int | None,
         (result.executed if how == "executed" else result.cached).append(run.spec.name)
         reporter.done(f"{run.spec.path} {'executed' if how == 'executed' else 'up to date (cached)'}")
 
-    return execution.execute(project, result.plan, jobs=jobs, on_done=on_done, timeout=timeout)
+    return execution.execute(project, result.plan, jobs=jobs, on_done=on_done, timeout=timeout,
+                             scheduler=scheduler)
 
 
 def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
@@ -102,13 +104,14 @@ def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
 
 
 def check(project: Project, reporter: Reporter | None = None, jobs: int | None = None,
-          timeout: int | None = None) -> BuildResult:
-    """Validate, execute and check facts; renders nothing."""
+          timeout: int | None = None, scheduler: str | None = None) -> BuildResult:
+    """Validate, execute and check facts; renders nothing. `scheduler`: a
+    Dask scheduler's address to run the notebooks on (reprobook/pipeline/dask.py)."""
     reporter = reporter or SilentReporter()
     require_valid(project)
     reporter.done("raw data valid")
     result = BuildResult(plan=execution.plan(project))
-    outputs = run_notebooks(project, reporter, jobs, result, timeout)
+    outputs = run_notebooks(project, reporter, jobs, result, timeout, scheduler)
     result.facts = factlib.collect(outputs)
     result.checks = factlib.collect_checks(outputs)
     # Every notebook succeeded: only now refresh the generated files in the
@@ -171,7 +174,7 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
 @locked
 def build(project: Project, reporter: Reporter | None = None, jobs: int | None = None,
           renderer: str = "auto", edition: str | None = None,
-          timeout: int | None = None) -> BuildResult:
+          timeout: int | None = None, scheduler: str | None = None) -> BuildResult:
     """Build and publish. `timeout` overrides the seconds a notebook cell
     may run (reprobook.yml `timeout`). With an editions registry, every edition (or just
     `edition`) is built into <site>/<number>/; the result returned is the
@@ -196,12 +199,12 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
         with memo.use(project.work_dir / "cache" / "memo") as store:
             site = stage / "site"
             if not registry:
-                result = check(project, reporter, jobs, timeout)
+                result = check(project, reporter, jobs, timeout, scheduler)
                 _render(project, result, stage / "work", site, renderer, reporter,
                         {"pdf_name": project.pdf_name}, source_date_epoch(project))
             else:
                 result = _build_editions(project.root, registry, edition, stage, site, renderer,
-                                         reporter, jobs, timeout)
+                                         reporter, jobs, timeout, scheduler)
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
         swap_in(site, project.site_dir)
     finally:
@@ -243,7 +246,7 @@ def pdf_name(project: Project, number: str) -> str:
 
 def _build_editions(root: Path, registry: list[Edition], only: str | None, stage: Path,
                     site: Path, renderer: str, reporter: Reporter, jobs: int | None,
-                    timeout: int | None = None) -> BuildResult:
+                    timeout: int | None = None, scheduler: str | None = None) -> BuildResult:
     from .project import load_project
 
     projects = {e.number: load_project(root, profile=e.profile) for e in registry}
@@ -276,7 +279,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
                              + "\n  - ".join(errors))
         for warning in warnings:
             reporter.step(f"warning: {warning}")
-        result = check(project, reporter, jobs, timeout)
+        result = check(project, reporter, jobs, timeout, scheduler)
         changes = None
         if previous is not None:
             old_ed, old = previous

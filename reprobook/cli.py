@@ -73,7 +73,10 @@ def main() -> None:
 @click.option("--edition", default=None, help="Build only this edition (others stay as published).")
 @click.option("--timeout", type=click.IntRange(min=1), default=None,
               help="Seconds a notebook cell may run (overrides reprobook.yml `timeout`; default 600).")
-def build(root, dry_run, jobs, renderer, edition, timeout):
+@click.option("--scheduler", envvar="REPROBOOK_SCHEDULER", default=None, metavar="tcp://HOST:PORT",
+              help="Run the notebooks on this Dask distributed scheduler's workers "
+                   "(also REPROBOOK_SCHEDULER; default: a local pool). See docs/pipelines.md.")
+def build(root, dry_run, jobs, renderer, edition, timeout, scheduler):
     """Validate data, execute notebooks, render the HTML site and PDF, publish."""
     try:
         project = _project(root)
@@ -81,8 +84,10 @@ def build(root, dry_run, jobs, renderer, edition, timeout):
             _print_plan(project)
             return
         console.print(f"[bold]Building[/] {project.title} in {project.root}")
+        if scheduler:
+            console.print(f"  notebooks run on the Dask cluster at {scheduler}")
         result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer,
-                               edition=edition, timeout=timeout)
+                               edition=edition, timeout=timeout, scheduler=scheduler)
     except BuildError as exc:
         _fail(exc)
     console.print(f"  site: {result.site}/index.html (this edition: {result.output_dir}/index.html)")
@@ -93,15 +98,50 @@ def build(root, dry_run, jobs, renderer, edition, timeout):
 def _print_plan(project) -> None:
     from .validate import require_valid
 
+    from .pipeline import graph
+
     require_valid(project)
+    runs = execution.plan(project)
     table = Table(title="Build plan")
     table.add_column("notebook")
+    table.add_column("after")
     table.add_column("action")
     table.add_column("why")
-    for run in execution.plan(project):
-        table.add_row(run.spec.path, "execute" if run.needed else "reuse cache",
-                      "; ".join(run.reasons) or "inputs, source and imports unchanged")
+    for run in runs:
+        table.add_row(run.spec.path, ", ".join(graph.upstreams(run.spec)) or "-",
+                      "execute" if run.needed else "reuse cache",
+                      "; ".join(run.reasons) or "inputs, source, imports and upstreams unchanged")
     console.print(table)
+    console.print("Graph (upstream notebooks first; <- what each reads):")
+    console.print(escape(graph.render_text(project.notebooks, {r.spec.name: r for r in runs})),
+                  soft_wrap=True, end="")
+    todo = [r.spec.name for r in runs if r.needed]
+    console.print(f"{len(todo)} of {len(runs)} notebooks would execute"
+                  + (f": {', '.join(todo)}" if todo else ""))
+
+
+@main.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text",
+              help="text (default: the graph, then its Mermaid source) or mermaid (only the source).")
+@click.option("--plan/--no-plan", "with_plan", default=True,
+              help="Mark what would execute (hashes the inputs; --no-plan only reads reprobook.yml).")
+def dag(root, fmt, with_plan):
+    """Print the notebook graph: which notebook reads which data and which
+    other notebook's outputs; as text and as Mermaid source for docs."""
+    from .pipeline import graph
+
+    try:
+        project = _project(root)
+        runs = {r.spec.name: r for r in execution.plan(project)} if with_plan else None
+    except BuildError as exc:
+        _fail(exc)
+    if fmt == "mermaid":
+        click.echo(graph.render_mermaid(project.notebooks, runs), nl=False)
+        return
+    click.echo(graph.render_text(project.notebooks, runs), nl=False)
+    click.echo("\nMermaid (paste into a ```mermaid block):\n")
+    click.echo(graph.render_mermaid(project.notebooks, runs), nl=False)
 
 
 @main.command()

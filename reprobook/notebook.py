@@ -71,14 +71,38 @@ class Step:
                 "in reprobook.yml (undeclared inputs would escape the cache)")
         return resource_paths(self.project)[resource]
 
+    def upstream_path(self, notebook: str, relative: str) -> Path:
+        """Another notebook's output this notebook declares among its inputs
+        as `notebook:<notebook>/<relative>`: the file that notebook's last
+        successful run wrote (the engine runs it first)."""
+        from .pipeline.cache import upstream_file
+
+        if (notebook, relative) not in self.spec.upstream:
+            raise KeyError(
+                f"{self.spec.path} reads notebook:{notebook}/{relative} but does not declare it "
+                "under inputs in reprobook.yml (undeclared inputs would escape the cache)")
+        path = upstream_file(self.project, notebook, relative)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} does not exist yet: notebook '{notebook}' has not run (run "
+                "`reprobook check` or `reprobook build` once, then re-run this notebook)")
+        return path
+
     def read_csv(self, resource: str, **kwargs):
         """The resource as a DataFrame, read with the delimiter, quote and
         encoding its descriptor declares: exactly what the validator checked
-        (validate.csv_options)."""
+        (validate.csv_options). `notebook:<name>/<output>` reads another
+        notebook's declared CSV output (as that notebook wrote it: comma,
+        UTF-8)."""
         import pandas as pd
 
         from .validate import csv_options, load_descriptor
 
+        if resource.startswith("notebook:"):
+            from .pipeline.graph import parse_upstream
+
+            name, relative = parse_upstream(resource, self.spec.path)
+            return pd.read_csv(self.upstream_path(name, relative), **kwargs)
         path = self.input_path(resource)
         described = next((r for r in load_descriptor(self.project).get("resources", [])
                           if r.get("name") == resource), {})

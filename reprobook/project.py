@@ -21,6 +21,9 @@ class NotebookSpec:
 
     path: str  # relative to the project root
     inputs: tuple[str, ...] = ()  # data package resource names
+    # other notebooks' outputs it reads, declared among `inputs` as
+    # notebook:<name>/<output path>: (name, output path)
+    upstream: tuple[tuple[str, str], ...] = ()
     imports: tuple[str, ...] = ()  # local analysis packages it imports
     outputs: tuple[str, ...] = ()  # files it writes, relative to the root
     timeout: int = 0  # seconds one cell may run (reprobook.yml `timeout`, per notebook or for all)
@@ -220,6 +223,8 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         if not (root / chapter).is_file():
             raise ConfigError(f"{QUARTO_FILE} lists chapter {chapter}, which does not exist")
 
+    from .pipeline.graph import UPSTREAM_PREFIX, parse_upstream
+    from .pipeline.graph import check as check_graph
     from .schema import ENGINE, check
 
     check(engine, ENGINE, engine_label)
@@ -229,9 +234,12 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
         key = f"{engine_label}: notebooks[{index}]"
+        declared = [str(i) for i in entry.get("inputs") or ()]
         spec = NotebookSpec(
             path=inside(root, entry["path"], f"{key}.path"),
-            inputs=tuple(entry.get("inputs") or ()),
+            inputs=tuple(i for i in declared if not i.startswith(UPSTREAM_PREFIX)),
+            upstream=tuple(parse_upstream(i, f"{key}.inputs") for i in declared
+                           if i.startswith(UPSTREAM_PREFIX)),
             imports=tuple(inside(root, name, f"{key}.imports")
                           for name in entry.get("imports") or ()),
             outputs=tuple(inside(root, out, f"{key}.outputs")
@@ -241,9 +249,8 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         if not (root / spec.path).is_file():
             raise ConfigError(f"{ENGINE_FILE} lists notebook {spec.path}, which does not exist")
         notebooks.append(spec)
-    names = [nb.name for nb in notebooks]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{ENGINE_FILE}: notebook file names must be unique: {names}")
+    # Name clashes, outputs declared twice, unknown upstream outputs, cycles.
+    check_graph(notebooks, engine_label)
 
     output_dir = inside(root, str(quarto.get("project", {}).get("output-dir", "_book")),
                         f"{QUARTO_FILE}: project.output-dir")

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from reprobook.cli import main
 
-COMMANDS = ["build", "check", "clean", "preview", "facts", "data", "data validate", "data rehash"]
+COMMANDS = ["build", "check", "clean", "preview", "facts", "dag", "data", "data validate", "data rehash"]
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])

@@ -11,7 +11,9 @@ notebook declares in reprobook.yml.
     .reprobook/, and its private temporary folder (TMPDIR); outside the
     project, only into the usual per-user cache and configuration folders.
 
-The policy comes from REPROBOOK_GUARD (JSON), written by reprobook/execute.py.
+The policy comes from REPROBOOK_GUARD (JSON), written by
+reprobook/pipeline/runner.py (guard_policy); a notebook may also read exactly
+the upstream outputs it declares (notebook:<name>/<output>).
 Python's `open` (and io.open_code, os.open) is audited; files opened by C
 libraries directly (GDAL through rasterio or pyogrio) are not: see
 docs/reliability.md.

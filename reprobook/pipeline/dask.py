@@ -1,0 +1,269 @@
+"""Executor on a Dask distributed cluster: `reprobook build --scheduler
+tcp://HOST:PORT` (or REPROBOOK_SCHEDULER).
+
+Each notebook run is one Dask task. No shared filesystem is assumed: the
+client sends, as bytes, what the notebook needs of the project (the
+configuration files, the data package descriptor, every notebook's source
+and the chapters, which loading the project checks exist, the notebook's
+declared inputs, the files of its declared `imports`, and the upstream
+outputs it declares). The worker writes them into a temporary project
+folder, checks that it computes the same cache key from them, runs the same
+`run_notebook` the local pool runs, and returns the result folder as bytes.
+The client then commits it into the local cache exactly as a local run's
+(`cache.commit`: a complete folder renamed into place, never half-written).
+
+Workers need the project's environment (requirements.lock, with this
+engine installed): each task first compares the worker's installed versions
+with the lock and its engine files with the client's, and says what differs.
+
+Faults: a worker that dies mid-run is rescheduled by the scheduler on
+another worker (`distributed.scheduler.allowed-failures`, default 3);
+an exception raised outside the notebook (a worker's disk, a broken
+connection) is retried `retries` times; a notebook's own failure or
+timeout is reported with its name and never retried (it would fail again).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from .. import __version__
+from ..errors import BuildError, NotebookError
+from ..project import NotebookSpec, Project, load_project
+from ..validate import resource_paths
+from .cache import (EXECUTED_NAME, LOCK_FILE, MANIFEST_NAME, PlannedRun, commit, components,
+                    key_of, new_scratch, package_folder, upstream_file)
+from .local import OnDone, drive
+from .runner import CONFIG_FILES, ENGINE_DIR, run_notebook
+
+RETRIES = 2  # task retries after an exception outside the notebook
+CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
+WORKER_WAIT = 60  # seconds to wait for a first worker
+
+
+# ------------------------------------------------------------------ client side
+def _relative(project: Project, path: Path) -> str:
+    return path.resolve().relative_to(project.root.resolve()).as_posix()
+
+
+def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes], list[str]]:
+    """What a worker needs to run `spec`: {relative path: bytes}, plus the
+    asset folders loading the project checks exist (sent empty)."""
+    root = project.root
+    paths: set[Path] = set()
+    for pattern in CONFIG_FILES:
+        paths |= {p for p in root.glob(pattern) if p.is_file()}
+    paths.add(root / project.datapackage)
+    paths |= {root / nb.path for nb in project.notebooks}
+    paths |= {root / chapter for chapter in project.chapters}
+    paths |= {root / href for _, _, href in project.footer_pages}
+    resources = resource_paths(project)
+    paths |= {resources[name] for name in spec.inputs}
+    for package in spec.imports:
+        folder = root / package
+        if folder.is_dir():  # an installed package is the worker environment's business
+            paths |= {p for p in package_folder(project, package).rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts}
+    paths |= {upstream_file(project, name, rel) for name, rel in spec.upstream}
+    files = {_relative(project, p): p.read_bytes() for p in sorted(paths)}
+    return files, list(project.assets)
+
+
+@functools.lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """Hash of the engine's own files (what must be the same on every worker)."""
+    h = hashlib.sha256()
+    for path in sorted(ENGINE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(ENGINE_DIR).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def payload(project: Project, run: PlannedRun, timeout: int | None) -> dict:
+    files, dirs = project_files(project, run.spec)
+    return {"notebook": run.spec.name, "path": run.spec.path, "profile": project.profile,
+            "key": run.key, "components": run.components, "timeout": timeout,
+            "files": files, "dirs": dirs, "engine": __version__,
+            "engine_digest": engine_digest()}
+
+
+def _connect(address: str):
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - pinned in requirements.lock
+        raise BuildError("--scheduler needs the `distributed` package (pinned in "
+                         "requirements.lock; run ./run build to install it)") from None
+    try:
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        if not client.scheduler_info().get("workers"):
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise BuildError(f"the Dask scheduler at {address} has no workers "
+                         f"(waited {WORKER_WAIT} s): {exc}") from None
+    return client
+
+
+def _receive(project: Project, run: PlannedRun, reply: dict) -> Path:
+    """Write a worker's result into a scratch folder and commit it."""
+    spec = run.spec
+    scratch = new_scratch(project, spec.name)
+    try:
+        for relative, data in reply["files"].items():
+            target = (scratch / relative).resolve()
+            if not target.is_relative_to(scratch.resolve()) or not (
+                    relative in (EXECUTED_NAME, MANIFEST_NAME) or relative.startswith("outputs/")):
+                raise NotebookError(f"{spec.path}: the worker returned an unexpected file "
+                                    f"{relative!r}; nothing was cached")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        import json
+
+        manifest = json.loads((scratch / MANIFEST_NAME).read_text())
+        if manifest.get("key") != run.key:
+            raise NotebookError(f"{spec.path}: the worker's result is for another cache key; "
+                                "nothing was cached")
+        (scratch / "outputs").mkdir(exist_ok=True)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return commit(project, spec, scratch)
+
+
+def execute(project: Project, runs: list[PlannedRun], address: str,
+            on_done: OnDone | None = None, timeout: int | None = None,
+            retries: int = RETRIES) -> dict[str, Path]:
+    """Run the needed notebooks on the cluster at `address`, upstreams first
+    (a consumer is submitted when its upstreams are in the local cache)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+
+    client = _connect(address)
+
+    def start(run: PlannedRun):
+        return client.submit(remote_run, payload(project, run, timeout), pure=False,
+                             retries=retries, key=f"reprobook-{run.spec.name}-{uuid.uuid4().hex}")
+
+    def finish(run: PlannedRun, future) -> Path:
+        try:
+            reply = future.result()
+        except KilledWorker as exc:
+            raise NotebookError(
+                f"{run.spec.path}: the Dask workers running it died, on every attempt the "
+                f"scheduler allows (distributed.scheduler.allowed-failures): {exc}. Often a "
+                "worker out of memory; nothing of this notebook was cached") from None
+        except CancelledError:
+            raise NotebookError(f"{run.spec.path}: its Dask task was cancelled (the connection "
+                                f"to the scheduler at {address} was lost?)") from None
+        except Exception as exc:  # raised on the worker outside the notebook, after retries
+            raise NotebookError(f"{run.spec.path}: failed on the Dask cluster after "
+                                f"{retries + 1} attempts: {type(exc).__name__}: {exc}") from None
+        finally:
+            future.release()
+        if reply.get("error"):
+            raise NotebookError(reply["error"])
+        return _receive(project, run, reply)
+
+    try:
+        with client.as_current():  # distributed.wait uses the current client
+            return drive(project, runs, start=start,
+                         wait_any=lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
+                         finish=finish, on_done=on_done)
+    finally:
+        client.close()
+
+
+# ------------------------------------------------------------------ worker side
+@functools.lru_cache(maxsize=4)
+def environment_problems(lock_text: str) -> tuple[str, ...]:
+    """How this worker's installed packages differ from the client's lock."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    problems = []
+    for line in lock_text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" not in line:
+            continue
+        name, wanted = (part.strip() for part in line.split("==", 1))
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            problems.append(f"{name} is not installed (lock: {wanted})")
+            continue
+        if have != wanted:
+            problems.append(f"{name} {have} (lock: {wanted})")
+    return tuple(problems)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"pid {os.getpid()}"
+
+
+def remote_run(job: dict) -> dict:
+    """Run on a worker: rebuild the project from bytes in a temporary
+    folder, run the notebook, return its result folder as bytes (or
+    {"error": message} for a failure of the notebook itself)."""
+    started = time.monotonic()
+    where = _worker_name()
+    if job["engine"] != __version__ or job["engine_digest"] != engine_digest():
+        return {"error": f"{job['path']}: the reprobook engine on Dask worker {where} differs "
+                         "from the client's (install the same commit of the project on the "
+                         "workers; docs/pipelines.md)"}
+    lock = job["files"].get(LOCK_FILE)
+    if lock is not None:
+        problems = environment_problems(lock.decode("utf-8"))
+        if problems:
+            return {"error": f"{job['path']}: Dask worker {where} does not have the project's "
+                             f"environment ({LOCK_FILE}): " + "; ".join(problems[:10])}
+    tmp = Path(tempfile.mkdtemp(prefix="reprobook-worker-"))
+    try:
+        root = tmp / "project"
+        root.mkdir()
+        (root / "_quarto.yml").touch()  # replaced below; marks the project root
+        for relative, data in job["files"].items():
+            target = (root / relative).resolve()
+            if not target.is_relative_to(root.resolve()):
+                return {"error": f"{job['path']}: refused to write {relative} outside the "
+                                 "worker's project folder"}
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for folder in job["dirs"]:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        try:
+            project = load_project(root, profile=job["profile"])
+            spec = next(s for s in project.notebooks if s.name == job["notebook"])
+            upstream_keys = {k.partition(":")[2]: v for k, v in job["components"].items()
+                             if k.startswith("upstream:")}
+            parts = components(project, spec, upstream_keys)
+            if key_of(parts) != job["key"]:
+                differ = sorted(k for k in set(parts) | set(job["components"])
+                                if parts.get(k) != job["components"].get(k))
+                return {"error": f"{job['path']}: on Dask worker {where} the files received "
+                                 f"give another cache key (differs: {', '.join(differ)})"}
+            run = PlannedRun(spec, job["key"], job["components"], ["sent to a Dask worker"])
+            scratch = run_notebook(project, run, job["timeout"])
+        except BuildError as exc:
+            return {"error": str(exc)}
+        files = {p.relative_to(scratch).as_posix(): p.read_bytes()
+                 for p in sorted(scratch.rglob("*")) if p.is_file()}
+        return {"files": files, "worker": where, "seconds": time.monotonic() - started}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,193 @@
+"""Run one notebook with a real Jupyter kernel inside a project folder,
+guarded by its declarations, and assemble the result in a scratch folder
+(outputs/, executed.ipynb, manifest.json). The local pool and the Dask
+workers both call `run_notebook`; only where the project folder is differs
+(the project itself, or a temporary copy of what the notebook needs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from ..errors import NotebookError
+from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
+from ..project import NotebookSpec, Project
+from ..validate import resource_paths
+from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, upstream_file,
+                    write_manifest)
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _locate_failure(nb) -> tuple[int, str]:
+    for index, cell in enumerate(nb.cells, start=1):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                trace = ANSI.sub("", "\n".join(output.get("traceback", [])))
+                return index, trace
+    return 0, ""
+
+
+GUARD_DIR = Path(__file__).resolve().parent.parent / "guard"
+ENGINE_DIR = GUARD_DIR.parent
+CONFIG_FILES = ("_quarto*.yml", "reprobook*.yml", "editions.yml", LOCK_FILE, "pyproject.toml")
+
+
+def guard_policy(project: Project, spec: NotebookSpec, output_dir: Path, tmp: Path) -> dict:
+    """What the kernel's audit hook (reprobook/guard/sitecustomize.py) lets
+    the notebook read and write: its declarations in reprobook.yml, nothing
+    more, inside the project."""
+    import sys
+
+    root = project.root.resolve()
+    real = lambda p: os.path.realpath(p)  # noqa: E731
+    paths = resource_paths(project)
+    read_files = {real(paths[name]) for name in spec.inputs}
+    # exactly the upstream outputs it declares (notebook:<name>/<path>)
+    read_files |= {real(upstream_file(project, name, rel)) for name, rel in spec.upstream}
+    read_files |= {real(root / project.datapackage), real(root / spec.path)}
+    read_files |= {real(p) for pattern in CONFIG_FILES for p in root.glob(pattern)}
+    read_dirs = {real(root / package) for package in spec.imports if (root / package).is_dir()}
+    read_dirs |= {real(ENGINE_DIR), real(sys.prefix), real(sys.base_prefix)}
+    home = Path.home()
+    outside = {real(home / d) for d in (".cache", ".config", ".ipython", ".local", ".jupyter",
+                                          ".matplotlib")}
+    outside |= {real(os.environ[v]) for v in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "IPYTHONDIR")
+                if os.environ.get(v)}
+    outside.add("/dev")
+    return {"root": str(root), "notebook": spec.path, "read_files": sorted(read_files),
+            "read_dirs": sorted(read_dirs),
+            "write_dirs": sorted({real(output_dir), real(tmp)}), "tmp": real(tmp),
+            "outside_write_dirs": sorted(outside)}
+
+
+def kernel_environment(output_dir: Path, profile: str | None = None,
+                       guard: dict | None = None, python_path: tuple[str, ...] = ()) -> dict[str, str]:
+    """The kernel's environment. As Quarto does for the code it runs, the
+    active profile is passed on in QUARTO_PROFILE, so a notebook declared
+    only in a profile's reprobook-<profile>.yml finds its own declaration.
+    With `guard`, the kernel enforces the notebook's declared inputs and
+    outputs (reprobook/guard/), with a private TMPDIR."""
+    env = dict(os.environ)
+    env.pop("QUARTO_PROFILE", None)
+    if profile:
+        env["QUARTO_PROFILE"] = profile
+    env.update({
+        OUTPUT_ENV: str(output_dir),
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
+    })
+    if guard is not None:
+        env["REPROBOOK_GUARD"] = json.dumps(guard)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(GUARD_DIR), *python_path, os.environ.get("PYTHONPATH", "")) if p)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["TMPDIR"] = guard["tmp"]
+    return env
+
+
+def execute_one(project: Project, run: PlannedRun, timeout: int | None = None) -> Path:
+    """Execute one notebook into a fresh directory; on success move the
+    result into the cache and return the cache's outputs directory."""
+    return commit(project, run.spec, run_notebook(project, run, timeout))
+
+
+def import_roots(project: Project, spec: NotebookSpec, folder: Path) -> tuple[str, ...]:
+    """A folder (`folder`) of links to the packages the notebook declares
+    under `imports` that are folders of the project, first on the kernel's
+    path: the kernel then imports exactly the files its cache key hashed
+    (the project's own copy, on this machine or in a worker's temporary
+    one), not another installed copy, and nothing else of the project."""
+    links = [p for p in spec.imports if (project.root / p).is_dir()]
+    if not links:
+        return ()
+    folder.mkdir()
+    for package in links:
+        (folder / Path(package).name).symlink_to((project.root / package).resolve(),
+                                                 target_is_directory=True)
+    return (str(folder),)
+
+
+def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) -> Path:
+    """Execute one notebook into a fresh scratch folder under .reprobook/ and
+    return it, complete (outputs/, executed.ipynb, manifest.json), or raise
+    NotebookError naming the notebook (the scratch folder then removed)."""
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+    from nbclient.exceptions import CellExecutionError
+
+    spec = run.spec
+    source = project.root / spec.path
+    nb = nbformat.read(source, as_version=4)
+    scratch = new_scratch(project, spec.name)
+    outputs = scratch / "outputs"
+    outputs.mkdir()
+    private_tmp = scratch / "tmp"
+    private_tmp.mkdir()
+    # The kernel talks over IPC sockets in a private folder: no TCP port is
+    # opened (and the kernel does not warn about unencrypted TCP).
+    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
+    timeout = timeout or spec.timeout or None
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            config=config, resources={"metadata": {"path": str(source.parent)}})
+    try:
+        client.execute(env=kernel_environment(
+            outputs, project.profile, guard_policy(project, spec, outputs, private_tmp),
+            python_path=import_roots(project, spec, scratch / "imports")))
+    except CellExecutionError as exc:
+        cell, trace = _locate_failure(nb)
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotebookError(f"{spec.path}: cell {cell} failed\n{trace or ANSI.sub('', str(exc))}") from None
+    except Exception as exc:  # kernel died, timeout, ...
+        shutil.rmtree(scratch, ignore_errors=True)
+        if type(exc).__name__ == "CellTimeoutError":
+            raise NotebookError(f"{spec.path}: a cell ran longer than its timeout of {timeout} s "
+                                "(raise `timeout` for this notebook in reprobook.yml, or pass "
+                                "--timeout)") from None
+        raise NotebookError(f"{spec.path}: execution failed: {exc}") from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+    missing = [o for o in spec.outputs if not (outputs / o).is_file()]
+    if not (outputs / FACTS_FILE).is_file():
+        missing.append(f"{FACTS_FILE} (did the notebook call step.finish()?)")
+    if missing:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotebookError(f"{spec.path}: ran, but did not write its declared outputs: {missing}")
+    undeclared = sorted(
+        str(p.relative_to(outputs)) for p in outputs.rglob("*")
+        if p.is_file() and str(p.relative_to(outputs)) not in {*spec.outputs, FACTS_FILE, CHECKS_FILE})
+    if undeclared:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotebookError(f"{spec.path}: wrote files it does not declare as outputs: {undeclared}")
+
+    shutil.rmtree(private_tmp, ignore_errors=True)
+    shutil.rmtree(scratch / "imports", ignore_errors=True)
+    _attach_cells(outputs / FACTS_FILE, nb)
+    nbformat.write(nb, scratch / EXECUTED_NAME)
+    write_manifest(scratch, run)
+    return scratch
+
+
+def _attach_cells(facts_file: Path, nb) -> None:
+    """Turn each fact's IPython execution count into the notebook cell number
+    (1-based, counting all cells as JupyterLab shows them)."""
+    by_count = {c.get("execution_count"): i for i, c in enumerate(nb.cells, start=1)
+                if c.cell_type == "code"}
+    for path in (facts_file, facts_file.with_name(CHECKS_FILE)):
+        if not path.is_file():
+            continue
+        entries = json.loads(path.read_text())
+        for entry in entries.values():
+            entry["cell"] = by_count.get(entry.pop("execution_count", None))
+        path.write_text(json.dumps(entries, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+

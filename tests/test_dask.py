@@ -1,0 +1,163 @@
+"""Notebooks executed on a real Dask cluster (issue 14, part 2): a `dask
+scheduler` and two `dask worker` processes on 127.0.0.1, started here and
+stopped by PID. The project reaches the workers only as bytes (each worker
+rebuilds it in its own temporary folder); results land in the local cache as
+a local run's, and the publication is byte-identical to a local build."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reprobook.build import build, check
+from reprobook.cli import main
+from reprobook.errors import BuildError, NotebookError
+from reprobook.pipeline import dask as dask_executor
+from reprobook.project import load_project
+
+from .dask_cluster import free_port, start_cluster
+from .test_pipeline import make_chained_project
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = start_cluster(tmp_path_factory.mktemp("dask"), workers=2)
+    yield running
+    running.stop()
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cache_tree(project) -> dict[str, str]:
+    return {k: v for k, v in tree(project.work_dir / "cache").items() if not k.startswith("memo/")}
+
+
+def test_cluster_build_is_byte_identical_to_a_local_build(tmp_path, cluster):
+    local = load_project(make_chained_project(tmp_path / "local"))
+    # the same source bytes (new notebooks get random cell ids)
+    remote = load_project(shutil.copytree(local.root, tmp_path / "remote"))
+    build(local)
+    result = build(remote, scheduler=cluster.address)
+    assert sorted(result.executed) == ["a", "b", "c", "d"]
+    assert tree(remote.site_dir) == tree(local.site_dir)
+    assert tree(remote.root / "figures") == tree(local.root / "figures")
+    # the cache entries (outputs, executed notebook, manifest with the key) too
+    assert cache_tree(remote) == cache_tree(local)
+    # nothing left behind: no scratch folders, no worker project folders here
+    assert sorted(p.name for p in remote.work_dir.iterdir() if p.name.startswith("run-")) == []
+    # a later local build reuses what the cluster computed
+    assert check(remote).executed == []
+
+
+def test_cli_uses_the_scheduler_from_the_environment(tmp_path, cluster):
+    project = load_project(make_chained_project(tmp_path / "p"))
+    result = CliRunner().invoke(main, ["check", "--root", str(project.root)])
+    assert result.exit_code == 0, result.output
+    raw = project.root / "data/raw/alpha.csv"
+    raw.write_text(raw.read_text() + "3,500\n")
+    from reprobook.validate import rehash
+
+    rehash(project)
+    result = CliRunner(env={"REPROBOOK_SCHEDULER": cluster.address}).invoke(
+        main, ["build", "--root", str(project.root)])
+    assert result.exit_code == 0, result.output
+    assert f"notebooks run on the Dask cluster at {cluster.address}" in result.output
+    assert "notebooks/b.ipynb up to date (cached)" in result.output
+    assert "notebooks/d.ipynb executed" in result.output
+
+
+def test_a_worker_killed_mid_run_is_retried_elsewhere(tmp_path, cluster):
+    """c sleeps; the worker running it is killed (SIGKILL); the scheduler
+    runs it again on the other worker and the build succeeds, identical to
+    a local build. A replacement worker then joins, for the next tests."""
+    project = load_project(make_chained_project(tmp_path / "p", sleep=6))
+    shutil.copytree(project.root, tmp_path / "p-source")
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = check(project, scheduler=cluster.address)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    from distributed import Client
+
+    victim = None
+    with Client(cluster.address, timeout="10s", set_as_default=False) as client:
+        deadline = time.monotonic() + 40
+        while victim is None and time.monotonic() < deadline:
+            for worker, keys in client.processing().items():
+                if any("reprobook-c-" in str(k) for k in keys):
+                    victim = worker
+            time.sleep(0.2)
+        assert victim is not None, "notebook c never started on a worker"
+        time.sleep(2)  # c's kernel is running now
+        pid = client.run(os.getpid, workers=[victim])[victim]
+        os.kill(pid, signal.SIGKILL)
+    thread.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    result = outcome["result"]
+    assert result.facts["chain.quadruple"]["value"] == 14000
+    local = load_project(shutil.copytree(tmp_path / "p-source", tmp_path / "local"))
+    check(local)
+    assert cache_tree(project) == cache_tree(local)
+    # put a second worker back for the other tests
+    killed = next(w for w in cluster.workers if w.pid == pid)
+    killed.wait(timeout=10)
+    cluster.workers.remove(killed)
+    cluster.add_worker(tmp_path / "replacement")
+
+
+def test_a_timed_out_notebook_is_named_and_nothing_is_cached(tmp_path, cluster):
+    project = load_project(make_chained_project(tmp_path / "p", sleep=60))
+    with pytest.raises(NotebookError) as info:
+        check(project, scheduler=cluster.address, timeout=3)
+    assert "notebooks/c.ipynb: a cell ran longer than its timeout of 3 s" in str(info.value)
+    cache = project.work_dir / "cache"
+    assert not (cache / "c").exists() and not (cache / "d").exists()
+    assert (cache / "a/manifest.json").is_file()  # finished before c failed: kept
+    assert [p.name for p in project.work_dir.iterdir() if p.name.startswith(("run-", "old-"))] == []
+
+
+def test_a_failing_cell_is_reported_not_retried(tmp_path, cluster):
+    project = load_project(make_chained_project(tmp_path / "p"))
+    nb = project.root / "notebooks/b.ipynb"
+    nb.write_text(nb.read_text().replace('"pass"', '"1 / 0"'))
+    started = time.monotonic()
+    with pytest.raises(NotebookError) as info:
+        check(project, scheduler=cluster.address)
+    assert "notebooks/b.ipynb: cell 3 failed" in str(info.value)
+    assert "ZeroDivisionError" in str(info.value)
+    assert time.monotonic() - started < 30
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(mini, monkeypatch):
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", 2)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(BuildError) as info:
+        check(mini, scheduler=address)
+    assert f"cannot reach the Dask scheduler at {address}" in str(info.value)
+
+
+def test_a_worker_without_the_lock_says_what_differs(tmp_path, cluster):
+    project = load_project(make_chained_project(tmp_path / "p"))
+    (project.root / "requirements.lock").write_text("pandas==0.0.1\nno-such-package==1.0\n")
+    with pytest.raises(NotebookError) as info:
+        check(project, scheduler=cluster.address)
+    message = str(info.value)
+    assert "does not have the project's environment (requirements.lock)" in message
+    assert "pandas" in message and "(lock: 0.0.1)" in message
+    assert "no-such-package is not installed" in message

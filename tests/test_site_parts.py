@@ -61,15 +61,19 @@ def test_figure_data_colours_meet_non_text_contrast(built_site):
 
 # ------------------------------------------------------------- highlights
 class FakeProject:
-    def __init__(self, root: Path, chapters=("index.qmd", "chapters/a.qmd")):
+    def __init__(self, root: Path, highlights=(), chapters=("index.qmd", "chapters/a.qmd")):
         self.root = root
         self.profile = None
         self.chapters = chapters
+        self.highlights = highlights
 
 
 def _project(tmp_path, highlights):
-    (tmp_path / "reprobook.yml").write_text(json.dumps({"highlights": highlights}))
-    return FakeProject(tmp_path)
+    # Highlights are parsed with the rest of the configuration (project.py).
+    from reprobook.project import _highlights
+
+    chapters = ["index.qmd", "chapters/a.qmd"]
+    return FakeProject(tmp_path, _highlights(highlights, chapters, "reprobook.yml"), chapters)
 
 
 def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
@@ -84,7 +88,9 @@ def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
     ({"fact": "x.total"}, "needs `fact` and `label`"),
 ])
 def test_bad_highlights_stop_the_build(tmp_path, entry, message):
-    with pytest.raises(RenderError, match=re.escape(message)):
+    from reprobook.errors import ConfigError
+
+    with pytest.raises((RenderError, ConfigError), match=re.escape(message)):
         sitelib.highlights(_project(tmp_path, [entry]), {"x.total": {"text": "1"}})
 
 

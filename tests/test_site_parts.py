@@ -109,7 +109,7 @@ def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
     import base64
 
     png = base64.b64encode(b"\x89PNG fake").decode()
-    nb = {"metadata": {"kernelspec": {"language": "python"}}, "cells": [
+    nb = {"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, "cells": [
         {"cell_type": "markdown", "source": "# <b>head</b>"},
         {"cell_type": "code", "execution_count": 1, "source": "print('<script>')", "outputs": [
             {"output_type": "stream", "name": "stdout", "text": "<script>alert(1)</script>\n"},
@@ -120,9 +120,59 @@ def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
     path.write_text(json.dumps(nb))
     html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
     assert "<script" not in html and "&lt;script&gt;" in html
-    assert 'id="cell-2"' in html and "plain" in html and "https://x" not in html
-    assert (tmp_path / "out/n-cell2-2.png").read_bytes() == b"\x89PNG fake"
-    assert 'alt="&lt;Figure&gt; (Cell 2' in html
+    assert 'id="cell-2"' in html and "https://x" not in html
+    images = list((tmp_path / "out").iterdir())
+    assert [p.read_bytes() for p in images] == [b"\x89PNG fake"]
+    assert f'src="outputs/{images[0].name}"' in html
+
+
+def test_notebook_page_renders_markdown_tables_and_images(tmp_path):
+    """nbconvert's exporter: Markdown rendered (headings below the page's
+    h1), a DataFrame's HTML as a table, images inline as files, the book's
+    figures after the cell that saved them, every cell's anchor kept, and
+    nothing that runs or loads from another host."""
+    from bs4 import BeautifulSoup
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
+    table = ("<div><style scoped>td {color: red}</style><table class='dataframe'><thead><tr><th>year</th>"
+             "<th>sites</th></tr></thead><tbody><tr><td>2021</td><td>4,200</td></tr></tbody></table></div>")
+    nb = {"metadata": {}, "cells": [
+        {"cell_type": "markdown", "source": ["## Sites per year\n", "\n", "Uses `data.csv` and **counts**."]},
+        {"cell_type": "raw", "source": "raw text"},
+        {"cell_type": "code", "execution_count": 2, "source": "df", "outputs": [
+            {"output_type": "execute_result", "execution_count": 2, "metadata": {},
+             "data": {"text/html": [table], "text/plain": "  year  sites"}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"image/svg+xml": svg, "text/plain": "<Figure>"}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"application/javascript": "alert(1)", "text/plain": "js"}},
+            {"output_type": "display_data", "metadata": {}, "data": {"text/html": (
+                '<img src="https://cdn.example/x.png"><a href="javascript:alert(1)" onclick="x()">a</a>'
+                '<iframe src="https://example.org"></iframe>'
+                '<link rel="stylesheet" href="https://cdn.example/x.css">')}}]}]}
+    figures = {3: [{"src": "../figures/sites.svg", "alt": "Bars of sites per year",
+                    "label": "Figure 5.1 (Sites)", "href": "../chapters/sites.html#fig-sites"}]}
+    body = sitelib.notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out", "outputs", figures)
+    soup = BeautifulSoup(body, "html.parser")
+    assert "##" not in soup.get_text() and "`" not in soup.get_text()
+    assert soup.find("h2").get_text() == "Sites per year" and not soup.find("h1")
+    cell = soup.find(id="cell-1")
+    assert cell.find("strong").get_text() == "counts" and cell.find("code").get_text() == "data.csv"
+    assert [c["id"] for c in soup.select(".nb-cell")] == ["cell-1", "cell-2", "cell-3"]
+    assert "raw text" in soup.find(id="cell-2").get_text()
+    cell = soup.find(id="cell-3")
+    assert [th.get_text() for th in cell.select(".nb-table table th")] == ["year", "sites"]
+    assert cell.select_one(".nb-table td").get_text() == "2021"
+    srcs = [img["src"] for img in cell.find_all("img")]
+    assert srcs[0].startswith("outputs/n-") and srcs[0].endswith(".svg") and srcs[-1] == "../figures/sites.svg"
+    assert (tmp_path / "out" / srcs[0].removeprefix("outputs/")).read_text() == svg
+    assert cell.find("img", alt="Bars of sites per year")
+    assert cell.find("a", href="../chapters/sites.html#fig-sites").get_text() == "Figure 5.1 (Sites)"
+    for bad in ("<script", "<iframe", "<style", "<link", "onclick", "javascript:", "example", "alert"):
+        assert bad not in body, bad
+    # The same notebook gives the same bytes (no random ids).
+    again = sitelib.notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out2", "outputs", figures)
+    assert again == body
 
 
 # ------------------------------------------------------------------- data

@@ -363,11 +363,45 @@ def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
             # indents and ragged lines (long URLs would stretch justified ones)
             return [ast.raw_block("typst", "#[#set par(hanging-indent: 2em, justify: false)"),
                     el, ast.raw_block("typst", "]")]
+        if kind == "Div" and _format_condition(el) is not None:
+            return el["c"][1] if _shown_in(el, fmt) else []
         if kind == "Div":
             return _callout(el, fmt)
         return None
 
     return ast.walk(chapter.doc["blocks"], visit)
+
+
+# Quarto's format names for the two outputs (a `when-format` of "pdf"
+# matches the PDF whichever engine makes it, as in Quarto).
+FORMAT_NAMES = {"html": {"html", "html4", "html5"}, "typst": {"typst", "pdf"}}
+
+
+def _format_condition(el: dict) -> tuple[str, str, set[str]] | None:
+    """(class, attribute, formats) of a Quarto conditional-content div
+    (`.content-visible` / `.content-hidden` with `when-format` or
+    `unless-format`), or None."""
+    (_, classes, kvs), _ = el["c"]
+    kind = next((c for c in classes if c in ("content-visible", "content-hidden")), None)
+    if kind is None:
+        return None
+    attrs = dict(kvs)
+    for key in ("when-format", "unless-format"):
+        if key in attrs:
+            return kind, key, {f.strip() for f in attrs[key].split(",") if f.strip()}
+    raise RenderError(f"a .{kind} div needs when-format or unless-format "
+                      "(the conditions this renderer supports)")
+
+
+def _shown_in(el: dict, fmt: str) -> bool:
+    """Whether a conditional-content div's blocks appear in `fmt`: Quarto's
+    rule (visible when the format matches, hidden when it matches; unless
+    reverses the test). The div itself is dropped either way."""
+    kind, key, formats = _format_condition(el)
+    matches = bool(formats & FORMAT_NAMES.get(fmt, {fmt}))
+    if key == "unless-format":
+        matches = not matches
+    return matches if kind == "content-visible" else not matches
 
 
 def _page_link(el: dict, chapter: Chapter, fmt: str, links: BookLinks):
@@ -407,8 +441,10 @@ def _typst_numbered(el: dict, target: Target) -> list[dict]:
     """A float in the PDF with the book's number (Typst would count floats
     through the whole document): the number is set for this float alone."""
     supplement, number = target.label.split(" ", 1)
+    # Maps are a float kind of their own (the PDF lists them apart).
+    kind = ', kind: "map"' if supplement == XREF_KINDS["map"] else ""
     return [ast.raw_block("typst", f"#[#set figure(numbering: _ => {typst_string(number)}, "
-                                   f"supplement: [{supplement}])"),
+                                   f"supplement: [{supplement}]{kind})"),
             el, ast.raw_block("typst", "]")]
 
 

@@ -5,9 +5,10 @@ generic (nothing here knows what the book is about):
     as fact keys with a label and the chapter that explains them;
   - an offline full-text search index (search.json, plus the same data as a
     script so the search page also works from a folder on disk);
-  - the executed notebooks rendered to HTML with their outputs (our own small
-    converter: no require.js, MathJax or any other host), so every figure
-    can link to the computation that made it;
+  - the executed notebooks rendered to HTML with their outputs (nbconvert's
+    exporter with its body-only template, then made static: no script,
+    require.js, MathJax or any other host), so every figure can link to the
+    computation that made it;
   - the data page: every raw file of the data package, copied into the site,
     with its description, sources, licence and checksum, plus the whole
     package as one deterministic zip archive.
@@ -15,7 +16,6 @@ generic (nothing here knows what the book is about):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import json
@@ -116,58 +116,221 @@ def write_notebook(nb: dict, dest: Path) -> None:
                     encoding="utf-8")
 
 
-def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str) -> str:
-    """One executed notebook as HTML: each cell's code and its outputs.
-    Images are written to `images` (linked, not inlined, to keep the page
-    light); rich HTML outputs are shown as their plain-text form, so nothing
-    executable or remote ends up on the page."""
-    lang = ((nb.get("metadata") or {}).get("kernelspec") or {}).get("language", "python")
-    parts = ['<div id="notebook" class="notebook">',
-             f'<p>The notebook <code>{html.escape(source)}</code> as the build executed it, '
-             'with every output. Cell numbers match the <code>cell</code> of each number in '
-             '<a href="../claims.html">the claims ledger</a>. '
-             f'<a href="{html.escape(name)}.ipynb" download>Download the executed notebook (.ipynb)</a>.</p>']
+# Output types a static page must not carry: they run code in the reader's
+# browser (and nbconvert gives them random element ids).
+EXECUTABLE_MIMES = ("application/javascript", "text/javascript",
+                    "application/vnd.jupyter.widget-view+json",
+                    "application/vnd.jupyter.widget-state+json")
+# Elements that would run code or load something when the page opens.
+UNSAFE_TAGS = ("script", "iframe", "object", "embed", "link", "style", "meta", "base", "form",
+               "frame", "frameset", "applet", "noscript", "animate", "set", "foreignobject")
+LOADING_ATTRS = ("src", "srcset", "poster", "data", "background", "formaction", "xlink:href",
+                 "href")
+CELL_ID = "reprobook-cell-"
+
+
+def _prepared(nb: dict) -> "nbformat.NotebookNode":
+    """A copy of the notebook for nbconvert: every cell gets an id that
+    gives its 1-based number back, raw cells become literal text (the
+    basic template would drop them, and with them their anchor), and
+    outputs that would run code are removed."""
+    import nbformat
+
+    # Read as nbformat reads a file (multi-line strings joined), with the
+    # keys nbformat requires and hand-made notebooks may lack.
+    cells = []
     for index, cell in enumerate(nb.get("cells", []), 1):
-        kind = cell.get("cell_type")
-        src = _text(cell.get("source", ""))
-        parts.append(f'<div class="nb-cell nb-{html.escape(kind or "")}" id="cell-{index}">')
-        label = f"Cell {index}"
-        if kind == "code":
-            count = cell.get("execution_count")
-            label += f" (executed as [{count}])" if count else ""
-            parts.append(f'<p class="nb-label">{label}</p>')
-            parts.append(f'<pre class="nb-input" tabindex="0"><code class="language-{html.escape(lang)}">'
-                         f"{html.escape(src)}</code></pre>")
-            for n, output in enumerate(cell.get("outputs", []), 1):
-                parts.append(_output(output, images, image_url, f"{name}-cell{index}-{n}", label))
-        else:
-            parts.append(f'<p class="nb-label">{label} ({html.escape(kind or "text")})</p>')
-            parts.append(f'<pre class="nb-markdown" tabindex="0">{html.escape(src)}</pre>')
-        parts.append("</div>")
-    parts.append("</div>")
-    return "\n".join(parts)
+        cell = {"metadata": {}, **cell, "id": f"{CELL_ID}{index}"}
+        if cell.get("cell_type") == "code":
+            cell = {"execution_count": None, "outputs": [], **cell}
+            cell["outputs"] = [
+                {"metadata": {}, **o} if o.get("output_type") in ("display_data", "execute_result")
+                else o for o in cell["outputs"]]
+            cell["outputs"] = [{"execution_count": None, **o} if o.get("output_type") == "execute_result"
+                               else o for o in cell["outputs"]]
+        cells.append(cell)
+    node = nbformat.reads(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                                      **nb, "cells": cells}), as_version=4)
+    for cell in node.cells:
+        cell["source"] = _text(cell.get("source", ""))
+        if cell.get("cell_type") not in ("code", "markdown"):
+            fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", cell["source"])),
+                                         default=0))
+            cell["cell_type"] = "markdown"
+            cell["source"] = f"{fence}\n{cell['source']}\n{fence}"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if isinstance(data, dict):
+                for mime in EXECUTABLE_MIMES:
+                    data.pop(mime, None)
+                if "text/html" in data:
+                    output.setdefault("metadata", {}).get("text/html", {}).pop("isolated", None)
+    return node
 
 
-def _output(output: dict, images: Path, image_url: str, stem: str, label: str) -> str:
-    kind = output.get("output_type")
-    if kind == "stream":
-        return f'<pre class="nb-output nb-{output.get("name", "stdout")}" tabindex="0">{html.escape(_text(output.get("text", "")))}</pre>'
-    if kind == "error":
-        trace = ANSI.sub("", "\n".join(output.get("traceback", [])))
-        return f'<pre class="nb-output nb-error" tabindex="0">{html.escape(trace)}</pre>'
-    data = output.get("data") or {}
-    for mime, ext in (("image/svg+xml", "svg"), ("image/png", "png"), ("image/jpeg", "jpg")):
-        if mime in data:
-            raw = _text(data[mime])
-            blob = raw.encode("utf-8") if ext == "svg" else base64.b64decode(raw)
-            images.mkdir(parents=True, exist_ok=True)
-            (images / f"{stem}.{ext}").write_bytes(blob)
-            alt = _text(data.get("text/plain", "")) or f"Image output of {label}"
-            return (f'<p class="nb-output"><img src="{image_url}/{stem}.{ext}" '
-                    f'alt="{html.escape(alt)} ({html.escape(label)})" loading="lazy"></p>')
-    if "text/plain" in data:
-        return f'<pre class="nb-output" tabindex="0">{html.escape(_text(data["text/plain"]))}</pre>'
-    return ""
+def _exporter(name: str):
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import ExtractOutputPreprocessor
+
+    # The "basic" template is the body only: no require.js, MathJax, CDN
+    # stylesheet or widget loader (those are in the full templates' page
+    # head). Code is printed as plain escaped text (the highlighter's
+    # markup would triple a page's weight). nbconvert's own sanitizer
+    # (bleach's short tag list) would escape headings, paragraphs and table
+    # heads, so _make_safe does that job on the result instead.
+    exporter = HTMLExporter(template_name="basic", exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_anchor_links=True,
+                            sanitize_html=False, embed_images=False,
+                            filters={"highlight_code": _plain_code})
+    exporter.register_preprocessor(ExtractOutputPreprocessor(
+        output_filename_template=name + "-cell{cell_index}-{index}{extension}"), enabled=True)
+    return exporter
+
+
+def _plain_code(source: str, language: str = "python", metadata=None, **_) -> str:
+    from markupsafe import Markup
+
+    return Markup(f'<pre class="nb-input" tabindex="0"><code class="language-{html.escape(language or "python")}">'
+                  f"{html.escape(source)}</code></pre>")
+
+
+def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str,
+                  figures: dict[int, list[dict]] | None = None) -> str:
+    """One executed notebook as HTML, with nbconvert's HTML exporter:
+    Markdown cells rendered, tables as HTML tables, images as files shown
+    inline. Every cell keeps the anchor `cell-<n>` (1-based) that the claims
+    ledger and the figure links point to, with a "Cell n" label. `figures`
+    (cell number -> [{src, alt, href}]) are the book's figures a cell saved,
+    shown after its outputs. Nothing on the page runs code or loads anything
+    from another host: scripts, frames, styles and external sources are
+    removed after conversion."""
+    from bs4 import BeautifulSoup
+
+    exporter = _exporter(name)
+    body, resources = exporter.from_notebook_node(
+        _prepared(nb), resources={"output_files_dir": image_url})
+    for filename, blob in sorted((resources.get("outputs") or {}).items()):
+        images.mkdir(parents=True, exist_ok=True)
+        (images / PurePosixPath(filename).name).write_bytes(blob)
+
+    soup = BeautifulSoup(body, "html.parser")
+    _make_safe(soup)
+    # The page's title is its only h1: the notebook's headings move down so
+    # that its highest becomes h2, keeping their order without skipped levels.
+    headings = soup.find_all(re.compile(r"^h[1-6]$"))
+    if headings:
+        shift = 2 - min(int(h.name[1]) for h in headings)
+        for heading in headings:
+            heading.name = f"h{min(max(int(heading.name[1]) + shift, 2), 6)}"
+    for index, cell in enumerate(nb.get("cells", []), 1):
+        div = soup.find(id=f"cell-id={CELL_ID}{index}")
+        if div is None:
+            continue
+        kind = cell.get("cell_type") or "text"
+        div["id"] = f"cell-{index}"
+        div["class"] = ["nb-cell", f"nb-{kind}", *div.get("class", [])]
+        label = soup.new_tag("p", attrs={"class": "nb-label"})
+        count = cell.get("execution_count") if kind == "code" else None
+        label.string = (f"Cell {index}" + (f" (executed as [{count}])" if count else "")
+                        + ("" if kind == "code" else f" ({kind})"))
+        div.insert(0, label)
+        for n, img in enumerate(div.find_all("img"), 1):
+            img["src"] = _image_file(img["src"], images, image_url, f"{name}-cell{index}-inline{n}")
+            if not img.get("alt") or img["alt"].startswith("No description"):
+                img["alt"] = f"Image output {n} of cell {index}"
+            img["loading"] = "lazy"
+        for table in div.find_all("table"):
+            for attr in ("border", "style", "width"):
+                table.attrs.pop(attr, None)
+            wrapper = soup.new_tag("div", attrs={"class": "nb-table", "tabindex": "0",
+                                                 "role": "region",
+                                                 "aria-label": f"Table output of cell {index}"})
+            table.wrap(wrapper)
+        for pre in div.select(".output_text pre, .output_error pre"):
+            pre["tabindex"] = "0"
+        for figure in (figures or {}).get(index, []):
+            div.append(BeautifulSoup(
+                '<figure class="nb-figure"><a href="{full}"><img src="{src}" alt="{alt}" loading="lazy"></a>'
+                '<figcaption>Saved by this cell: <a href="{href}">{label}</a></figcaption></figure>'.format(
+                    href=html.escape(figure["href"]), src=html.escape(figure["src"]),
+                    full=html.escape(figure.get("full") or figure["src"]),
+                    alt=html.escape(figure["alt"]), label=html.escape(figure["label"])),
+                "html.parser"))
+    for pre in soup.find_all("pre"):
+        if pre.get("tabindex") is None and pre.find_parent(class_="nb-input") is None:
+            pre["tabindex"] = "0"
+    intro = ('<p>The notebook <code>{src}</code> as the build executed it, with every output. '
+             'Cell numbers match the <code>cell</code> of each number in '
+             '<a href="../claims.html">the claims ledger</a>. '
+             '<a href="{name}.ipynb" download>Download the executed notebook (.ipynb)</a>.</p>').format(
+        src=html.escape(source), name=html.escape(name))
+    return f'<div id="notebook" class="notebook">\n{intro}\n{soup.decode().strip()}\n</div>'
+
+
+PREVIEW_WIDTH = 720  # px: sharp in the notebook page's column
+
+
+def image_preview(path: Path, folder: Path) -> Path | None:
+    """A smaller WebP of a raster image (a map) for pages that show many of
+    them, or None for vector images and ones already small. Deterministic:
+    same pixels and settings, same bytes."""
+    from PIL import Image
+
+    if path.suffix.lower() not in (".webp", ".png", ".jpg", ".jpeg") or not path.is_file():
+        return None
+    with Image.open(path) as image:
+        if image.width <= PREVIEW_WIDTH:
+            return None
+        height = round(image.height * PREVIEW_WIDTH / image.width)
+        small = image.convert("RGB").resize((PREVIEW_WIDTH, height), Image.Resampling.LANCZOS)
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{path.stem}-preview.webp"
+    small.save(dest, format="WEBP", quality=75, method=6)
+    return dest
+
+
+DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml);base64,(.*)$", re.S)
+
+
+def _image_file(src: str, images: Path, image_url: str, stem: str) -> str:
+    """An image inlined as a data: URL (nbconvert inlines SVG outputs and
+    Markdown attachments) becomes a file beside the page, as PNG outputs
+    are: the page stays light and its images load lazily."""
+    import base64
+
+    match = DATA_IMAGE.match(src)
+    if not match:
+        return src
+    ext = {"jpeg": "jpg", "svg+xml": "svg"}.get(match.group(1), match.group(1))
+    images.mkdir(parents=True, exist_ok=True)
+    (images / f"{stem}.{ext}").write_bytes(base64.b64decode(match.group(2)))
+    return f"{image_url}/{stem}.{ext}"
+
+
+def _make_safe(soup) -> None:
+    """Remove what would run or load on opening the page: script-like
+    elements, event handlers, `javascript:` links and sources that are
+    not files of the site itself (data: images are kept)."""
+    for tag in soup.find_all(UNSAFE_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        for attr in list(tag.attrs):
+            value = tag.attrs[attr]
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            lowered = re.sub(r"\s+", "", text).lower()
+            if attr.lower().startswith("on") or lowered.startswith(("javascript:", "vbscript:")):
+                del tag.attrs[attr]
+            elif attr.lower() in LOADING_ATTRS and (attr.lower() != "href" or tag.name != "a") and (
+                    re.match(r"^([a-z][a-z0-9+.-]*:|//)", lowered)
+                    and not lowered.startswith("data:image/")):
+                del tag.attrs[attr]
+            elif attr.lower() == "style" and "url(" in lowered:
+                del tag.attrs[attr]
+    for img in soup.find_all("img"):
+        if not img.get("src"):  # an image from another host: not shown
+            img.decompose()
 
 
 # ----------------------------------------------------------------- search

@@ -94,8 +94,11 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     chapters, uses = pandoc_book.fact_uses(book, facts)
     env = pages.environment()
 
-    # Executed notebooks: one page each, the .ipynb and its images as files.
+    # Executed notebooks: one page each, the .ipynb and its images as files;
+    # each figure of the book shown after the cell that saved it.
     provenance = sitelib.Provenance(project)
+    cell_figures = _cell_figures(project, provenance, chapters,
+                                 extra / pages.NOTEBOOKS / "outputs")
     notebook_pages: dict[str, str] = {}
     footer_right = []
     for spec in project.notebooks:
@@ -107,7 +110,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         (extra / pages.NOTEBOOKS).mkdir(exist_ok=True)
         sitelib.write_notebook(nb, extra / pages.NOTEBOOKS / f"{spec.name}.ipynb")
         body = sitelib.notebook_body(nb, spec.name, spec.path, extra / pages.NOTEBOOKS / "outputs",
-                                     "outputs")
+                                     "outputs", cell_figures.get(spec.name))
         source = f"{pages.NOTEBOOKS}/{spec.name}.qmd"
         _write(dest / source, pages.notebook_page(body, spec.name, []))
         footer_right.append({"text": f"Notebook: {spec.name}", "href": source})
@@ -174,3 +177,40 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     profile = ",".join(p for p in (project.profile, ENGINE_PROFILE) if p)
     return StagedBook(load_project(dest, profile=profile), entries, extra)
+
+
+def _cell_figures(project: Project, provenance: "sitelib.Provenance",
+                  chapters: list, previews: Path) -> dict[str, dict[int, list[dict]]]:
+    """notebook -> cell number -> the book's figures that cell saved, as the
+    notebook page shows them: the web image (for raster maps a smaller
+    preview in `previews`, linked to the full image, so a notebook page with
+    five maps stays within the page-weight budget), its alt text from the
+    chapter, and a link to the figure in the chapter ("Figure 5.1")."""
+    from . import ast
+
+    targets = pandoc_book.number_targets(chapters)
+    out: dict[str, dict[int, list[dict]]] = {}
+    for chapter in chapters:
+        for el in ast.iter_elements(chapter.doc["blocks"]):
+            if el["t"] != "Figure":
+                continue
+            ident = el["c"][0][0]
+            images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
+            if not images or ident not in targets:
+                continue
+            src = images[0]["c"][2][0]
+            name = PurePosixPath(src).name
+            notebook = provenance.by_file.get(name)
+            cell = provenance.cells.get(PurePosixPath(src).stem)
+            if not notebook or not cell:
+                continue
+            alt = dict(images[0]["c"][0][2]).get("fig-alt") or dict(el["c"][0][2]).get("fig-alt", "")
+            figure = PurePosixPath(chapter.source).parent / src
+            target = targets[ident]
+            full = sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", str(sitelib._normal(figure)))
+            preview = sitelib.image_preview(project.root / sitelib._normal(figure), previews)
+            out.setdefault(notebook, {}).setdefault(cell, []).append({
+                "src": f"outputs/{preview.name}" if preview else full, "full": full,
+                "alt": alt, "label": f"{target.label} ({chapter.title})",
+                "href": sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
+    return out

@@ -1,0 +1,187 @@
+"""What readers get from the built publication beyond the numbers: notebook
+pages a person can read (issue 12), and the links into them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_notebook_pages_are_rendered_for_people(built):
+    """Markdown rendered (no raw `##`), DataFrames as HTML tables, the
+    book's figures inline, nothing loaded from another host."""
+    _, result = built
+    pages = sorted((result.output_dir / "notebooks").glob("*.html"))
+    assert pages
+    tables = images = 0
+    for page in pages:
+        soup = _soup(page)
+        main = soup.find(id="notebook")
+        for md in main.select(".nb-markdown"):
+            text = md.get_text("\n")
+            assert not re.search(r"^\s*#{1,6} ", text, re.M), f"{page.name}: raw Markdown heading"
+            assert "`" not in text, f"{page.name}: raw Markdown code"
+        assert main.select(".nb-markdown h2"), f"{page.name}: no rendered heading"
+        assert len(soup.find_all("h1")) == 1
+        tables += len(main.select(".nb-table table"))
+        for img in main.find_all("img"):
+            images += 1
+            assert img.get("alt"), f"{page.name}: image without alt"
+            assert (page.parent / img["src"]).is_file(), f"{page.name}: {img['src']} missing"
+        for tag in soup.find_all(["script", "img", "link", "iframe", "source"]):
+            for attr in ("src", "href"):
+                assert not re.match(r"^(https?:)?//", tag.get(attr) or ""), f"{page.name}: {tag}"
+    assert tables > 0 and images > 0
+
+
+def test_ledger_cell_links_resolve(built):
+    """Every link from the claims ledger (and under figures) into a notebook
+    page lands on an existing cell anchor."""
+    _, result = built
+    site = result.output_dir
+    links = []
+    for page in [site / "claims.html", *sorted((site / "chapters").glob("*.html"))]:
+        for a in _soup(page).find_all("a", href=re.compile(r"notebooks/[^/#]+\.html#")):
+            links.append((page, a["href"]))
+    assert links
+    ids: dict[Path, set[str]] = {}
+    for page, href in links:
+        path, _, anchor = href.partition("#")
+        target = (page.parent / path).resolve()
+        if target not in ids:
+            ids[target] = {t["id"] for t in _soup(target).find_all(id=True)}
+        assert anchor.startswith("cell-") and anchor in ids[target], f"{page.name}: {href}"
+
+
+# -------------------------------------------------------------------- PDF
+# The built-in renderer's page: A4 with margins of 2.2 cm (x) and 2.4 cm (y),
+# as in reprobook/templates/book.typ. Running header and footer sit in the
+# top and bottom margins.
+CM = 72 / 2.54
+PAGE_W, PAGE_H = 595.28, 841.89
+LEFT, RIGHT = 2.2 * CM, PAGE_W - 2.2 * CM
+BOTTOM, TOP = 2.4 * CM, PAGE_H - 2.4 * CM
+
+
+def _fragments(page) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every piece of text on a page, from pypdf's visitor."""
+    out = []
+
+    def visit(text, cm, tm, font, size):
+        # Text inside the figures' own PDFs (matplotlib's DejaVu, often as
+        # Type 3) is placed in the figure's coordinates: the figure as a
+        # whole is sized to the text width by the template.
+        name = str((font or {}).get("/BaseFont", "")) + str((font or {}).get("/Subtype", ""))
+        if "DejaVu" in name or "Type3" in name or not font:
+            return
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            out.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return out
+
+
+def _body_lines(page) -> list[str]:
+    """The page's text lines inside the text area (header and footer out)."""
+    lines: dict[int, list[tuple[float, str]]] = {}
+    for x, y, text in _fragments(page):
+        if BOTTOM - 2 <= y <= TOP + 2:
+            lines.setdefault(round(y), []).append((x, text))
+    return [" ".join(t.strip() for _, t in sorted(parts)).strip()
+            for _, parts in sorted(lines.items(), reverse=True)]
+
+
+def test_pdf_text_stays_in_the_text_area(built):
+    """No text runs off the page's text area (Table 8.1 ran over the footer):
+    outside it there is only the running header and the footer line."""
+    from pypdf import PdfReader
+
+    _, result = built
+    reader = PdfReader(result.pdf)
+    bad = []
+    for n, page in enumerate(reader.pages[1:], 2):  # the cover is laid out on its own
+        frags = _fragments(page)
+        for x, y, text in frags:
+            if not (LEFT - 3 <= x <= RIGHT + 3):
+                bad.append((n, round(x), round(y), text[:40]))
+        below = sorted({round(y) for x, y, t in frags if y < BOTTOM - 2})
+        above = sorted({round(y) for x, y, t in frags if y > TOP + 2})
+        if len(below) > 1 or len(above) > 1:  # one footer line, one header line
+            bad.append((n, "margin lines", below, above))
+    assert bad == []
+
+
+def test_pdf_has_no_page_with_only_a_heading(built):
+    from pypdf import PdfReader
+
+    _, result = built
+    lonely = []
+    for n, page in enumerate(PdfReader(result.pdf).pages, 1):
+        lines = [line for line in _body_lines(page) if line]
+        if 0 < len(lines) <= 2 and re.match(r"^\d+(\.\d+)+\s", lines[-1]):
+            lonely.append((n, lines))
+    assert lonely == []
+
+
+def test_pdf_leaves_out_web_only_content_and_relative_links(built):
+    from pypdf import PdfReader
+
+    _, result = built
+    reader = PdfReader(result.pdf)
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "An interactive map" not in text and "the map below" not in text
+    html = (result.output_dir / "chapters/maps.html").read_text(encoding="utf-8")
+    assert "An interactive map" in html and 'id="interactive-map"' in html
+    uris = [str(a["/A"]["/URI"]) for page in reader.pages
+            for a in (x.get_object() for x in page.get("/Annots", []) or [])
+            if "/A" in a and "/URI" in a["/A"]]
+    assert [u for u in uris if "://" not in u and not u.startswith("mailto:")] == []
+
+
+def test_pdf_lists_figures_maps_and_tables_and_has_running_headers(built):
+    from pypdf import PdfReader
+
+    project, result = built
+    reader = PdfReader(result.pdf)
+    front = " ".join(page.extract_text() for page in reader.pages[:8]).replace("\xa0", " ")
+    for title, entry in (("Figures", "Figure"), ("Maps", "Map 3.1"), ("Tables", "Table")):
+        assert re.search(rf"\b{title}\b", front), title
+        assert entry in front
+    headers = set()
+    for page in reader.pages:
+        above = [t for x, y, t in _fragments(page) if y > TOP + 2]
+        if above:
+            headers.add("".join(above).strip())
+    assert any("The maps: sources and limits" in h for h in headers), headers
+
+
+def test_conditional_content_follows_quarto_rules():
+    """`.content-visible` / `.content-hidden` with `when-format` /
+    `unless-format`, as Quarto renders them: web-only text stays out of the
+    PDF, PDF-only text out of the web page."""
+    import json
+
+    from reprobook.render import pandoc_book
+    from reprobook.render.ast import stringify
+
+    source = ("# T\n\n::: {.content-visible when-format=\"html\"}\nweb only\n:::\n\n"
+              "::: {.content-visible when-format=\"pdf\"}\npdf only\n:::\n\n"
+              "::: {.content-hidden unless-format=\"html\"}\nweb again\n:::\n\n"
+              "::: {.content-hidden when-format=\"html\"}\nprint again\n:::\n\nboth\n")
+    doc = json.loads(pandoc_book.run_pandoc(["-f", "markdown", "-t", "json"], source))
+    chapter = pandoc_book.Chapter("chapters/t.qmd", 1, doc, title="T")
+    html = stringify(pandoc_book.transform(chapter, {}, "html"))
+    typst = " ".join(b["c"][1] if b["t"] == "RawBlock" else stringify(b)
+                     for b in pandoc_book.transform(chapter, {}, "typst"))
+    assert "web only" in html and "web again" in html and "both" in html
+    assert "pdf only" not in html and "print again" not in html
+    assert "pdf only" in typst and "print again" in typst and "both" in typst
+    assert "web only" not in typst and "web again" not in typst

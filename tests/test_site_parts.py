@@ -68,8 +68,13 @@ class FakeProject:
 
 
 def _project(tmp_path, highlights):
-    (tmp_path / "reprobook.yml").write_text(json.dumps({"highlights": highlights}))
-    return FakeProject(tmp_path)
+    # Highlights are parsed with the rest of the configuration (project.py)
+    # since 27fd1e3; the page code reads Project.highlights.
+    from reprobook.project import _highlights
+
+    project = FakeProject(tmp_path)
+    project.highlights = _highlights(highlights, list(project.chapters), "reprobook.yml")
+    return project
 
 
 def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
@@ -84,7 +89,9 @@ def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
     ({"fact": "x.total"}, "needs `fact` and `label`"),
 ])
 def test_bad_highlights_stop_the_build(tmp_path, entry, message):
-    with pytest.raises(RenderError, match=re.escape(message)):
+    from reprobook.errors import ConfigError
+
+    with pytest.raises((RenderError, ConfigError), match=re.escape(message)):
         sitelib.highlights(_project(tmp_path, [entry]), {"x.total": {"text": "1"}})
 
 

@@ -120,7 +120,20 @@ def test_table_in_html_matches_data(built, raw):
     soup = BeautifulSoup((result.output_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
     table = soup.find("table", id="tbl-sites-per-year")
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")]
-    assert rows == [[str(r.year), f"{r.new_sites:,}", f"{r.new_pits:,}"] for r in sites.itertuples()]
+    assert rows[:-1] == [[str(r.year), f"{r.new_sites:,}", f"{r.new_pits:,}"] for r in sites.itertuples()]
+
+
+def test_table_ends_with_the_reports_total_row(built, raw):
+    """Figure 5 of the report ends with 'Total | 371 | 2,795': the table
+    prints it, summed from the data, and the sum equals the stated totals."""
+    project, result = built
+    sites, stated = raw
+    soup = BeautifulSoup((result.output_dir / "chapters/mining-expansion.html").read_text(), "html.parser")
+    last = soup.find("table", id="tbl-sites-per-year").find("tbody").find_all("tr")[-1]
+    total = [td.get_text() for td in last.find_all("td")]
+    assert total == ["Total", f"{sites.new_sites.sum():,}", f"{sites.new_pits.sum():,}"]
+    assert total[1:] == [f"{stated.loc['sites.total'].value:,.0f}", f"{stated.loc['pits.total'].value:,.0f}"]
+    assert result.checks["sites.table_total_row"]["verdict"] == "consistent"
 
 
 def test_figures_are_numbered_and_referenced(built):

@@ -159,6 +159,7 @@ def test_notebook_page_renders_markdown_tables_and_images(tmp_path):
     cell = soup.find(id="cell-1")
     assert cell.find("strong").get_text() == "counts" and cell.find("code").get_text() == "data.csv"
     assert [c["id"] for c in soup.select(".nb-cell")] == ["cell-1", "cell-2", "cell-3"]
+    assert soup.select("#cell-3 .nb-output")
     assert "raw text" in soup.find(id="cell-2").get_text()
     cell = soup.find(id="cell-3")
     assert [th.get_text() for th in cell.select(".nb-table table th")] == ["year", "sites"]

@@ -248,6 +248,8 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
                                                  "role": "region",
                                                  "aria-label": f"Table output of cell {index}"})
             table.wrap(wrapper)
+        for area in div.select(".output_area"):
+            area["class"] = ["nb-output", *area.get("class", [])]
         for pre in div.select(".output_text pre, .output_error pre"):
             pre["tabindex"] = "0"
         for figure in (figures or {}).get(index, []):

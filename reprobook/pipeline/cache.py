@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import functools
 import json
 import os
 import shutil
@@ -84,6 +85,21 @@ class PlannedRun:
         return bool(self.reasons)
 
 
+# The engine code a notebook's kernel runs (Step and what it imports, the
+# figure writer, the guard): a change to it can change what a notebook
+# writes, so it is part of every notebook's key (the rest of the engine,
+# renderers and CLI, is not).
+NOTEBOOK_ENGINE_FILES = ("notebook.py", "figures.py", "validate.py", "project.py", "schema.py",
+                         "errors.py", "memo.py", "pipeline/graph.py", "guard/sitecustomize.py")
+
+
+@functools.lru_cache(maxsize=1)
+def notebook_engine_hash() -> str:
+    root = Path(__file__).resolve().parent.parent
+    return _hash_text("\n".join(f"{name}:{sha256_of(root / name)}" for name in NOTEBOOK_ENGINE_FILES
+                                 if (root / name).is_file()))
+
+
 def components(project: Project, spec: NotebookSpec, upstream_keys: dict[str, str],
                paths: dict[str, Path] | None = None) -> dict[str, str]:
     paths = resource_paths(project) if paths is None else paths
@@ -98,7 +114,7 @@ def components(project: Project, spec: NotebookSpec, upstream_keys: dict[str, st
         parts["reads"] = _hash_text(json.dumps(sorted(f"{n}/{p}" for n, p in spec.upstream)))
     lock = project.root / LOCK_FILE
     parts["environment"] = sha256_of(lock) if lock.is_file() else "none"
-    parts["engine"] = __version__
+    parts["engine"] = f"{__version__}:{notebook_engine_hash()}"
     parts["outputs"] = _hash_text(json.dumps(sorted(spec.outputs)))
     return parts
 
@@ -125,7 +141,7 @@ REASONS = {
     "upstream": "upstream notebook '{}' changed",
     "reads": "declared upstream inputs changed",
     "environment": "environment lock changed",
-    "engine": "engine version changed",
+    "engine": "engine (version, or the code notebooks run) changed",
     "outputs": "declared outputs changed",
 }
 

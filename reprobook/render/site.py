@@ -354,6 +354,8 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, "html.parser")
+    for hidden in soup.find_all(["style", "script"]):  # not text a reader searches
+        hidden.decompose()
     records = []
     for section in soup.find_all("section"):
         heading = section.find(re.compile(r"^h[1-6]$"))

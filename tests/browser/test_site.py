@@ -188,6 +188,34 @@ def test_phone_sidebar_collapses_and_opens_from_the_keyboard(phone, server, edit
     page.close()
 
 
+def test_ledger_rows_are_cards_on_a_phone(phone, desktop, server, edition_prefix):
+    """At 375 px each ledger entry is a card: its cells stacked at full width
+    under their column's name, nothing scrolling sideways; on a desktop the
+    ledger stays a table."""
+    url = server.url + edition_prefix + "claims.html"
+    page = phone.new_page()
+    page.goto(url)
+    row = page.locator("table.ledger tbody tr").first
+    cells = row.locator("td")
+    boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+    row_box = row.bounding_box()
+    assert len(boxes) == 5
+    assert all(b["width"] >= row_box["width"] * 0.8 for b in boxes)  # stacked, full width
+    assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes)
+    labels = page.evaluate("""() => [...document.querySelectorAll('table.ledger tbody tr:first-child td')]
+        .map(td => getComputedStyle(td, '::before').content)""")
+    assert labels == ['"Printed"', '"Key"', '"Where printed"', '"Computed from"', '"Status"']
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("table.checks tbody tr").first.locator("td").first.bounding_box()["width"] > 250
+    page.close()
+    page = desktop.new_page()
+    page.goto(url)
+    cells = page.locator("table.ledger tbody tr").first.locator("td")
+    ys = {round(cells.nth(i).bounding_box()["y"]) for i in range(cells.count())}
+    assert len(ys) == 1  # one row, side by side
+    page.close()
+
+
 def test_print_stylesheet_hides_navigation(desktop, server, edition_prefix):
     page = desktop.new_page()
     page.goto(server.url + edition_prefix + "chapters/introduction.html")

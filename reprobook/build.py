@@ -301,6 +301,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
         results[ed.number] = result
         previous = (ed, result)
     _write_root(site, registry, newest)
+    manifest.write_root(site, [e.number for e in registry])
     return results[only or newest.number]
 
 
@@ -336,16 +337,23 @@ def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
 """, encoding="utf-8")
 
 
+@locked
 def clean(project: Project, cache: bool = True) -> list[Path]:
+    """Remove the published site, generated figures and variables, and (with
+    `cache`) everything under .reprobook/ but its lock file: holding the lock,
+    a clean cannot pull a site or cache from under a running build, and a
+    build started meanwhile finds the same lock file."""
+    from .publish import LOCK_FILE, previous_of
+
     removed = []
-    targets = [project.site_dir, project.variables_file]
-    if cache:
-        targets.append(project.work_dir)
+    targets = [project.site_dir, previous_of(project.site_dir), project.variables_file]
+    if cache and project.work_dir.is_dir():
+        targets += sorted(p for p in project.work_dir.iterdir() if p.name != LOCK_FILE)
     for path in targets:
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
             removed.append(path)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             path.unlink()
             removed.append(path)
     figures = project.root / "figures"

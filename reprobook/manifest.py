@@ -16,7 +16,7 @@ MANIFEST = "manifest.json"
 LOCK_FILE = "requirements.lock"
 
 
-def _sha(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -36,19 +36,19 @@ def tool_versions(renderer: str) -> dict[str, str]:
 
 def inputs_of(project: Project) -> dict[str, dict[str, str]]:
     root = project.root
-    raw = {str(p.relative_to(root)): _sha(p) for p in resource_paths(project).values()}
-    raw[project.datapackage] = _sha(root / project.datapackage)
+    raw = {str(p.relative_to(root)): sha256_of(p) for p in resource_paths(project).values()}
+    raw[project.datapackage] = sha256_of(root / project.datapackage)
     lock = root / LOCK_FILE
     return {
         "raw": dict(sorted(raw.items())),
-        "notebooks": {nb.path: _sha(root / nb.path) for nb in project.notebooks},
-        "chapters": {c: _sha(root / c) for c in project.chapters},
-        "environment": {LOCK_FILE: _sha(lock)} if lock.is_file() else {},
+        "notebooks": {nb.path: sha256_of(root / nb.path) for nb in project.notebooks},
+        "chapters": {c: sha256_of(root / c) for c in project.chapters},
+        "environment": {LOCK_FILE: sha256_of(lock)} if lock.is_file() else {},
     }
 
 
 def outputs_of(site: Path) -> dict[str, str]:
-    return {str(p.relative_to(site)): _sha(p) for p in sorted(site.rglob("*"))
+    return {str(p.relative_to(site)): sha256_of(p) for p in sorted(site.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
 
 
@@ -58,6 +58,26 @@ def write(project: Project, site: Path, renderer: str, edition: str | None) -> d
     (site / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                  encoding="utf-8")
     return manifest
+
+
+def root_outputs(site: Path, editions: list[str]) -> dict[str, str]:
+    """The sha256 of each file at the site root (outside the edition
+    folders) and of each edition's manifest."""
+    outputs = {str(p.relative_to(site)): sha256_of(p) for p in sorted(site.rglob("*"))
+               if p.is_file() and p.name != MANIFEST
+               and p.relative_to(site).parts[0] not in editions}
+    outputs.update({f"{number}/{MANIFEST}": sha256_of(site / number / MANIFEST)
+                    for number in editions if (site / number / MANIFEST).is_file()})
+    return dict(sorted(outputs.items()))
+
+
+def write_root(site: Path, editions: list[str]) -> dict:
+    """The site root's manifest (root_outputs), so that `verify` checks the
+    root pages and every edition's manifest too."""
+    root = {"editions": editions, "outputs": root_outputs(site, editions)}
+    (site / MANIFEST).write_text(json.dumps(root, indent=2, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+    return root
 
 
 def compare(expected: dict, actual: dict) -> list[str]:

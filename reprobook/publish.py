@@ -5,19 +5,30 @@ was interrupted."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import functools
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildError
 
 LOCK_FILE = "build.lock"
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2  # from <linux/fs.h>
 # Scratch folders of a build in .reprobook/ (staging, notebook runs): any
 # found while holding the lock belong to a build that was killed.
 LEFTOVERS = ("stage-*", "run-*")
+# A notebook run's kernel sockets live in the system's temporary folder
+# (socket paths are short); the run's scratch folder names that folder in
+# this note, so leftovers of a killed run are found without touching the
+# kernels of other projects' builds.
+KERNEL_SOCKETS_PREFIX = "reprobook-kernel-"
+KERNEL_SOCKETS_NOTE = "kernel-sockets"
 
 
 class BuildLocked(BuildError):
@@ -38,30 +49,62 @@ def recover_site(site: Path) -> bool:
     return False
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step: Linux renameat2 with
+    RENAME_EXCHANGE (glibc 2.28+, kernel 3.15+; ext4, xfs, btrfs, tmpfs).
+    False where the platform or filesystem lacks it."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # not supported here: the caller falls back
+    raise OSError(error, os.strerror(error), str(b))
+
+
 def swap_in(new_site: Path, site: Path) -> None:
-    """Replace `site` by `new_site` (both on the same filesystem). Between
-    the two renames the old site exists under a side name; if the second
-    rename fails, it is put back."""
-    old = previous_of(site)
+    """Publish `new_site` (a folder on the same filesystem) as `site`.
+
+    Readers see the old complete site or the new one, never neither: the
+    two folders are exchanged in one atomic step (RENAME_EXCHANGE), then the
+    old one, now at `new_site`, is deleted (a crash before that leaves it in
+    the build's scratch folder, which the next build removes). Where the
+    exchange is not supported, two renames with the old site under a side
+    name in between; if the second fails the old site is put back, and a
+    crash between them is recovered by the next build (recover_site)."""
     recover_site(site)  # never delete the only copy of a site
+    if not site.exists():
+        new_site.rename(site)  # one rename: atomic
+        return
+    if _exchange(new_site, site):
+        shutil.rmtree(new_site)
+        return
+    old = previous_of(site)
     if old.exists():
         shutil.rmtree(old)
-    had_site = site.exists()
-    if had_site:
-        site.rename(old)
+    site.rename(old)
     try:
         new_site.rename(site)
     except OSError:
-        if had_site:
-            old.rename(site)
+        old.rename(site)
         raise
-    if had_site:
-        shutil.rmtree(old)
+    shutil.rmtree(old)
 
 
 def remove_leftovers(work_dir: Path) -> list[Path]:
     """Scratch folders of killed builds (call only while holding the lock)."""
     removed = []
+    for note in sorted(work_dir.glob(f"run-*/{KERNEL_SOCKETS_NOTE}")):
+        sockets = Path(note.read_text(encoding="utf-8").strip())
+        if (sockets.parent == Path(tempfile.gettempdir())
+                and sockets.name.startswith(KERNEL_SOCKETS_PREFIX) and sockets.is_dir()):
+            shutil.rmtree(sockets, ignore_errors=True)
+            removed.append(sockets)
     for pattern in LEFTOVERS:
         for path in sorted(work_dir.glob(pattern)):
             if path.is_dir() and not path.is_symlink():

@@ -33,11 +33,12 @@ def copy_source(project: Project, dest: Path) -> Path:
     return dest
 
 
-def check_published(project: Project, folder: Path, expected: dict) -> list[str]:
-    """The published files of one edition folder against its manifest: each
-    altered, missing or extra file, named by its path in the project."""
+def check_published(project: Project, folder: Path, expected: dict,
+                    got: dict[str, str] | None = None) -> list[str]:
+    """The published files of one folder against its manifest: each altered,
+    missing or extra file, named by its path in the project."""
     want = expected.get("outputs", {})
-    got = manifest.outputs_of(folder)
+    got = manifest.outputs_of(folder) if got is None else got
     problems = []
     for name in sorted(set(want) | set(got)):
         where = (folder / name).relative_to(project.root)
@@ -50,11 +51,41 @@ def check_published(project: Project, folder: Path, expected: dict) -> list[str]
     return problems
 
 
+def check_root(project: Project) -> list[str]:
+    """The site root of an editions site against its root manifest: the root
+    pages (index.html, editions.json, ...) and each edition's manifest.
+    Rewriting an edition's files together with its manifest is caught here;
+    rewriting the root manifest too, only by the rebuild."""
+    site = project.site_dir
+    path = site / manifest.MANIFEST
+    if not path.is_file():
+        return [f"published {path.relative_to(project.root)}: missing (the site root's manifest)"]
+    root = json.loads(path.read_text())
+    current = manifest.root_outputs(site, root.get("editions", []))
+    return check_published(project, site, root, current)
+
+
+def check_published_site(project: Project, registry) -> list[str]:
+    """Every published file, before anything is rebuilt: the root and every
+    edition folder (or the one folder of a project without editions)."""
+    if not registry:
+        expected = json.loads((project.site_dir / manifest.MANIFEST).read_text())
+        return check_published(project, project.site_dir, expected)
+    problems = check_root(project)
+    for edition in registry:
+        path = project.site_dir / edition.number / manifest.MANIFEST
+        if path.is_file():
+            problems += check_published(project, path.parent, json.loads(path.read_text()))
+    return problems
+
+
 def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]]:
     """Returns (edition label, differences); no differences = the published
-    files match their manifest and the rebuild is byte-identical to it."""
+    files match their manifests and the rebuild of the edition is
+    byte-identical to its manifest."""
     from .build import build
     from .editions import latest, load_editions
+    from .publish import project_lock
 
     registry = load_editions(project.root)
     if registry:
@@ -63,14 +94,15 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
     else:
         number = None
         published = project.site_dir / manifest.MANIFEST
-    if not published.is_file():
-        raise BuildError(f"no published manifest at {published.relative_to(project.root)}: "
-                         "build first")
-    expected = json.loads(published.read_text())
-    # What readers get now, before anything is rebuilt: a file edited (or
-    # added, or removed) after publication is named even if the rebuild
-    # matches the manifest.
-    tampered = check_published(project, published.parent, expected)
+    # Hashed holding the project lock: not while a build swaps the site.
+    with project_lock(project):
+        if not published.is_file():
+            raise BuildError(f"no published manifest at {published.relative_to(project.root)}: "
+                             "build first")
+        expected = json.loads(published.read_text())
+        # What readers get now: a file edited (or added, or removed) after
+        # publication is named even if the rebuild matches the manifest.
+        tampered = check_published_site(project, registry)
     with tempfile.TemporaryDirectory(prefix="reprobook-verify-") as tmp:
         copy = load_project(copy_source(project, Path(tmp) / "project"), profile=project.profile)
         # Inputs first: a changed raw file is named even if it no longer validates.

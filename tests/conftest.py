@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -19,8 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # The suite builds with the built-in renderer; tests/test_quarto.py puts a
 # real Quarto on PATH itself. A developer's own `quarto` must not switch
 # every other test to Quarto.
+_QUARTO_ON_PATH = shutil.which("quarto")
 os.environ["PATH"] = os.pathsep.join(
     d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "quarto").exists())
+
+
+def quarto_binaries() -> list[str]:
+    """Real Quarto CLIs to test with: REPROBOOK_TEST_QUARTO (set by
+    `./run test` from ../shared/tools/quarto), else the `quarto` that was on PATH before the suite removed it."""
+    listed = [b for b in os.environ.get("REPROBOOK_TEST_QUARTO", "").split(":") if b]
+    if not listed and _QUARTO_ON_PATH:
+        listed = [_QUARTO_ON_PATH]
+    return listed
 
 
 def copy_project(dest: Path) -> Path:

@@ -43,6 +43,23 @@ def test_malformed_file_is_reported_with_file_row_and_column(project_copy, text,
     assert words in message
 
 
+def test_a_number_in_words_where_digits_are_printed_is_refused(project_copy):
+    """public-figures.csv `value` is text (it keeps the source's '1.4
+    billion'), but a figure in words cannot be checked against anything."""
+    path = project_copy.root / "data/raw/public-figures.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    assert lines[1].split(",")[header.index("value")] == "38"
+    lines[1] = lines[1].replace(",38,", ",thirty-eight,", 1)
+    path.write_text("\n".join(lines) + "\n")
+    rehash(project_copy)
+    with pytest.raises(DataError) as info:
+        require_valid(project_copy)
+    message = str(info.value)
+    assert "data/raw/public-figures.csv" in message and "row 2" in message
+    assert "column 'value'" in message and "thirty-eight" in message
+
+
 def test_encoding_error_names_the_row(project_copy):
     (project_copy.root / RAW).write_bytes(GOOD.encode() + b"2016,3,\xff9\n")
     rehash(project_copy)

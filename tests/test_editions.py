@@ -5,6 +5,7 @@ and `verify` catches a changed raw input."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -167,6 +168,27 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
 
     number, differences = verify(project)
     assert (number, differences) == ("1.0", [])
+
+    # Tampering outside the edition folder, and an edition page rewritten
+    # together with its manifest: the root manifest names both, the rebuild
+    # names the page.
+    changed = tmp_path / "tampered"
+    shutil.copytree(root, changed)
+    site = changed / "_site"
+    (site / "index.html").write_text((site / "index.html").read_text() + "<script></script>")
+    page = site / "1.0/index.html"
+    page.write_text(page.read_text().replace("</body>", "<p>planted</p></body>"))
+    edition_manifest = json.loads((site / "1.0/manifest.json").read_text())
+    edition_manifest["outputs"]["index.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (site / "1.0/manifest.json").write_text(json.dumps(edition_manifest))
+    (site / "planted.html").write_text("<p>planted</p>")
+    _, differences = verify(load_project(changed))
+    assert differences == [
+        "published _site/1.0/manifest.json: altered (sha256 differs from the manifest)",
+        "published _site/index.html: altered (sha256 differs from the manifest)",
+        "published _site/planted.html: extra (not in the manifest)",
+        "output index.html: differs",
+    ], differences
 
     changed = tmp_path / "changed"
     shutil.copytree(root, changed)

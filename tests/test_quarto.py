@@ -26,19 +26,12 @@ from reprobook import sitecheck
 from reprobook.build import build
 from reprobook.project import load_project
 
-from .conftest import ROOT, copy_project
+from .conftest import ROOT, copy_project, quarto_binaries
 
 EDITIONS = ("1.0", "1.1")
 # Pages only one renderer makes: the built-in's search page (Quarto has its
 # own search box and index); Quarto's site_libs/ and the built-in's assets/.
 RENDERER_ONLY = {"search.html"}
-
-
-def quarto_binaries() -> list[str]:
-    listed = [b for b in os.environ.get("REPROBOOK_TEST_QUARTO", "").split(":") if b]
-    if not listed and shutil.which("quarto"):
-        listed = [shutil.which("quarto")]
-    return listed
 
 
 QUARTOS = quarto_binaries()

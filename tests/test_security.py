@@ -5,7 +5,10 @@ project (real kernel, pandoc, Typst) and inspects what was published."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -298,6 +301,80 @@ def test_rehash_of_a_missing_file_is_one_clear_message(tmp_path):
     assert descriptor_path.read_bytes() == before
 
 
+# A fact's text as hostile as a data cell can make it: HTML, a javascript:
+# link, Markdown, a shortcode, Typst code, a citation.
+HOSTILE_FACT = ("<img src=x onerror=alert(1)> [x](javascript:alert(1)) *bold* "
+                "{{< include /etc/passwd >}} #set page(width: 3cm) @sec-two")
+
+
+def _renderers():
+    from .conftest import quarto_binaries
+
+    quartos = quarto_binaries()
+    return ["builtin", pytest.param(quartos[-1] if quartos else None, id="quarto", marks=[
+        pytest.mark.skipif(not quartos, reason="no Quarto (./run test installs it)")])]
+
+
+@pytest.mark.parametrize("renderer", _renderers())
+def test_a_hostile_fact_is_printed_literally_everywhere(tmp_path, renderer):
+    """Printed by {{< fact >}} and {{< var >}} in a chapter, in the claims
+    ledger (text and reviewer note), the search index and the PDF: always
+    the same literal text, never markup, a link, a shortcode or Typst code;
+    with the built-in renderer and with real Quarto (the Lua extension)."""
+    import os
+
+    from .conftest import ROOT
+
+    root = make_mini_project(tmp_path / "mini", chapters={
+        "one": "# One {#sec-one}\n\nLabel: {{< fact alpha.label >}}.\n\n"
+               "Again: {{< var alpha.label >}}.\n"})
+    nb_path = root / "notebooks/a.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = (f"step.fact('alpha.label', {HOSTILE_FACT!r}, unit='text', "
+                          f"note={HOSTILE_FACT!r})")
+    nbformat.write(nb, nb_path)
+    shutil.copytree(ROOT / "_extensions", root / "_extensions")
+    config = root / "_quarto.yml"
+    # (An author too: Quarto 1.10's Typst book template, orange-book 0.7.1,
+    # fails with "expected content, found array" on a book without one.)
+    config.write_text(config.read_text().replace('  title: "Mini"', '  title: "Mini"\n  author: "Fixture"')
+                      + "filters:\n  - reprobook\n")
+    old_path = os.environ["PATH"]
+    if renderer != "builtin":
+        os.environ["PATH"] = f"{Path(renderer).parent}{os.pathsep}{old_path}"
+    try:
+        result = build(load_project(root), renderer="builtin" if renderer == "builtin" else "quarto")
+    finally:
+        os.environ["PATH"] = old_path
+
+    site = result.output_dir
+    chapter = BeautifulSoup((site / "chapters/one.html").read_text(), "html.parser")
+    main = chapter.find("main") or chapter
+    paragraphs = [p.get_text() for p in main.find_all("p")]
+    assert f"Label: {HOSTILE_FACT}." in paragraphs, paragraphs
+    assert f"Again: {HOSTILE_FACT}." in paragraphs, paragraphs
+    ledger = BeautifulSoup((site / "claims.html").read_text(), "html.parser")
+    assert ledger.find(string=lambda t: t and HOSTILE_FACT in t), "ledger lacks the literal text"
+    for soup in (chapter, ledger):
+        assert not any(tag.has_attr("onerror") for tag in soup.find_all(True))
+        assert not [a for a in soup.find_all("a")
+                    if a.get("href", "").lower().startswith("javascript")]
+        assert not main.find_all(["em", "img"])
+    # The built-in search page sets result text with textContent, so its
+    # index holds the literal text; Quarto's search box inserts its index's
+    # text as HTML, so Quarto keeps it HTML-escaped there. Either way: no tag.
+    search = json.dumps(json.loads((site / "search.json").read_text()), ensure_ascii=False)
+    want = HOSTILE_FACT if renderer == "builtin" else html.escape(HOSTILE_FACT, quote=False)
+    assert want in search, "the search index lacks the text"
+    assert renderer == "builtin" or "<img" not in search
+    assert PASSWD_MARK not in site_text(result.site)
+    reader = PdfReader(result.pdf)
+    pdf_text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    assert PASSWD_MARK not in pdf_text
+    assert HOSTILE_FACT in pdf_text  # printed, not run:
+    assert all(float(page.mediabox.width) > 300 for page in reader.pages)
+
+
 # ------------------------------------------------------------------ verify
 def test_verify_names_published_files_altered_missing_or_extra(tmp_path):
     from reprobook.verify import verify
@@ -384,10 +461,104 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path):
     holder.wait(timeout=60)
     (root / ".reprobook/stage-killed/site").mkdir(parents=True)
     (root / ".reprobook/run-b-killed").mkdir()
-    build(load_project(root))
-    assert (root / "_site/index.html").is_file()
-    assert not (root / ".reprobook/stage-killed").exists()
-    assert not (root / ".reprobook/run-b-killed").exists()
+    # The killed build's kernel sockets (in the system's temporary folder,
+    # named in its run folder), and another project's, which must stay.
+    import tempfile
+
+    sockets = Path(tempfile.mkdtemp(prefix="reprobook-kernel-"))
+    (sockets / "k-1").write_text("")
+    (root / ".reprobook/run-b-killed/kernel-sockets").write_text(str(sockets))
+    others = Path(tempfile.mkdtemp(prefix="reprobook-kernel-"))
+    try:
+        build(load_project(root))
+        assert (root / "_site/index.html").is_file()
+        assert not (root / ".reprobook/stage-killed").exists()
+        assert not (root / ".reprobook/run-b-killed").exists()
+        assert not sockets.exists(), "the killed build's kernel sockets were left behind"
+        assert others.is_dir(), "another build's kernel sockets were removed"
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+        shutil.rmtree(others, ignore_errors=True)
+
+
+def test_clean_and_verify_wait_for_no_one_and_touch_nothing_while_a_build_runs(tmp_path):
+    import subprocess
+    import sys
+
+    from .test_bad_input import site_fingerprint
+
+    root = make_mini_project(tmp_path / "mini")
+    project = load_project(root)
+    build(project)
+    before = site_fingerprint(project.site_dir)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for command in ("clean", "verify"):
+            assert_one_clear_message(run_cli(command, "--root", root),
+                                     f"another build is running (pid {holder.pid})")
+        assert site_fingerprint(project.site_dir) == before
+        assert (root / ".reprobook/cache").is_dir()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    result = run_cli("clean", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert not project.site_dir.exists()
+    # Everything in .reprobook/ but the lock file itself: a build started
+    # during the clean would lock the same file.
+    assert [p.name for p in (root / ".reprobook").iterdir()] == ["build.lock"]
+
+
+# Set while a test watches the published site through every file-system
+# operation Python makes (sys.addaudithook: hooks cannot be removed, so one
+# is installed once and switched by this list).
+_WATCH: list = []
+
+
+def _watch_site(event, args):
+    if _WATCH and not _WATCH[0]["inside"]:
+        state = _WATCH[0]
+        state["inside"] = True  # is_file below must not recurse into the hook
+        try:
+            index = state["site"] / "index.html"
+            state["seen"].append((event, index.read_text() if index.is_file() else None))
+        finally:
+            state["inside"] = False
+
+
+def test_publishing_never_leaves_a_moment_without_a_complete_site(tmp_path):
+    """Before every file-system operation of a publish (and after the last),
+    the published site is complete: the old one or the new one, never none
+    (before: between the two renames of the swap there was no site)."""
+    import sys
+
+    from reprobook.publish import swap_in
+
+    site = tmp_path / "_site"
+    site.mkdir()
+    (site / "index.html").write_text("old")
+    (site / "page.html").write_text("old page")
+    for attempt in range(3):
+        new = tmp_path / f".reprobook/stage-{attempt}/site"
+        new.mkdir(parents=True)
+        (new / "index.html").write_text(f"new {attempt}")
+        if not _WATCH and not getattr(sys, "_reprobook_site_hook", False):
+            sys.addaudithook(_watch_site)
+            sys._reprobook_site_hook = True
+        state = {"site": site, "seen": [], "inside": False}
+        _WATCH.append(state)
+        try:
+            swap_in(new, site)
+        finally:
+            _WATCH.clear()
+        states = [text for _, text in state["seen"]] + [(site / "index.html").read_text()]
+        assert None not in states, f"no site during {[e for e, t in state['seen'] if t is None]}"
+        assert states[-1] == f"new {attempt}" and not (site / "page.html").exists()
+        assert set(states) <= {"old", f"new {attempt - 1}", f"new {attempt}"}
+        assert not new.exists(), "the old site was left in the stage folder"
+        assert not (tmp_path / "_site.previous").exists()
 
 
 def test_crash_between_the_swap_renames_is_recovered_by_the_next_build(tmp_path):

@@ -18,6 +18,7 @@ import nbformat
 from ..errors import NotebookError
 from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from ..project import NotebookSpec, Project
+from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
 from ..validate import resource_paths
 from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, upstream_file,
                     write_manifest)
@@ -133,7 +134,11 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
     private_tmp.mkdir()
     # The kernel talks over IPC sockets in a private folder: no TCP port is
     # opened (and the kernel does not warn about unencrypted TCP).
-    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
+    # (In the system's temporary folder: a socket path must stay under ~100
+    # bytes, which a project path may not. Its name is written down in the
+    # scratch folder so that the next build removes it if this one is killed.)
+    sockets = Path(tempfile.mkdtemp(prefix=KERNEL_SOCKETS_PREFIX))
+    (scratch / KERNEL_SOCKETS_NOTE).write_text(str(sockets), encoding="utf-8")
     config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
     timeout = timeout or spec.timeout or None
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -155,6 +160,7 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
         raise NotebookError(f"{spec.path}: execution failed: {exc}") from None
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
+        (scratch / KERNEL_SOCKETS_NOTE).unlink(missing_ok=True)
 
     missing = [o for o in spec.outputs if not (outputs / o).is_file()]
     if not (outputs / FACTS_FILE).is_file():

@@ -2,7 +2,7 @@
 clean temporary copies of the project (both editions). Prints markdown
 tables to paste into BENCHMARKS.md.
 
-    .venv/bin/python scripts/benchmark.py [--repeat 3] [--quarto PATH/TO/quarto]
+    .venv/bin/python scripts/benchmark.py [--repeat 3] [--stage-repeat 1] [--quarto PATH/TO/quarto]
 
 Measured (wall seconds of the `reprobook` command, as an author waits):
   - cold build: empty cache, every notebook executes;
@@ -81,6 +81,8 @@ def measure(args, rows: dict[str, list[float]], tmp: Path, index: int) -> None:
     chapter.write_text(chapter.read_text().replace(
         "Growth came in bursts", f"Growth came (run {index}) in bursts", 1))
     rows["rebuild after a prose edit in one chapter"].append(build(root, env=no_quarto))
+    if index >= args.stage_repeat:
+        return
 
     # Render stage: same sources, notebooks cached, render cache emptied.
     check = run([str(BIN / "reprobook"), "check"], root, no_quarto)
@@ -112,9 +114,14 @@ def measure(args, rows: dict[str, list[float]], tmp: Path, index: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--stage-repeat", type=int, default=None,
+                        help="runs of the render- and notebook-stage comparisons (default: "
+                             "--repeat; they take minutes, the build measurements seconds)")
     parser.add_argument("--quarto", default=shutil.which("quarto"),
                         help="a real quarto to compare the render stage with")
     args = parser.parse_args()
+    if args.stage_repeat is None:
+        args.stage_repeat = args.repeat
     rows: dict[str, list[float]] = {k: [] for k in (
         "cold build (empty cache; all notebooks execute)", "no-op rebuild (nothing changed)",
         "rebuild after a prose edit in one chapter", "render stage: built-in renderer",

@@ -70,6 +70,40 @@ def test_incremental_build_equals_clean_build(mini, tmp_path, change):
     assert {"prose": "3,500", "fact": "3_500", "raw": "3,540"}[change] in one
 
 
+class Collect:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def step(self, message):
+        self.lines.append(message)
+
+    done = step
+
+
+def test_a_prose_edit_reuses_the_notebook_pages(mini):
+    """A prose edit changes no notebook: each notebook's page (nbconvert,
+    the slowest step of staging) and the image previews are reused, and the
+    edited chapter's pandoc run is the one recomputed."""
+    build(mini)
+    chapter = mini.root / "chapters/two.qmd"
+    chapter.write_text(chapter.read_text().replace("Beta has", "Beta, the smaller file, has"))
+    reporter = Collect()
+    build(mini, reporter)
+    summary = next(line for line in reporter.lines if line.startswith("reused from the cache"))
+    assert "notebook-page 2 reused / 2" in summary, summary
+    # And a changed notebook is converted again.
+    import nbformat
+
+    path = mini.root / "notebooks/a.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("fmt='{:,}'", "fmt='{:_}'")
+    nbformat.write(nb, path)
+    reporter = Collect()
+    build(mini, reporter)
+    summary = next(line for line in reporter.lines if line.startswith("reused from the cache"))
+    assert "notebook-page 1 reused / 2" in summary, summary
+
+
 def test_a_corrupted_cache_entry_is_recomputed(mini, tmp_path):
     build(mini)
     store = mini.work_dir / "cache" / "memo"

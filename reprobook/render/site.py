@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .. import memo
 from ..errors import RenderError
 from ..project import ENGINE_FILE, Project
 
@@ -198,6 +199,35 @@ def _plain_code(source: str, language: str = "python", metadata=None, **_) -> st
 
 def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str,
                   figures: dict[int, list[dict]] | None = None) -> str:
+    """_notebook_body, reused from the build's cache when nothing it depends
+    on changed (the executed notebook, the figures shown with it, this file,
+    nbconvert's version): converting a notebook is the slowest step of
+    staging, and a prose edit changes no notebook."""
+    import base64
+    import tempfile
+
+    import nbconvert
+
+    key = memo.key(Path(__file__), json.dumps(nb, sort_keys=True, ensure_ascii=False), name,
+                   source, image_url, json.dumps(figures or {}, sort_keys=True),
+                   nbconvert.__version__)
+
+    def compute() -> bytes:
+        with tempfile.TemporaryDirectory(prefix="notebook-page-") as tmp:
+            body = _notebook_body(nb, name, source, Path(tmp), image_url, figures)
+            files = {p.name: base64.b64encode(p.read_bytes()).decode()
+                     for p in sorted(Path(tmp).iterdir())}
+        return json.dumps({"body": body, "files": files}, sort_keys=True).encode()
+
+    result = json.loads(memo.cached("notebook-page", key, compute))
+    for filename, data in result["files"].items():
+        images.mkdir(parents=True, exist_ok=True)
+        (images / filename).write_bytes(base64.b64decode(data))
+    return result["body"]
+
+
+def _notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str,
+                   figures: dict[int, list[dict]] | None = None) -> str:
     """One executed notebook as HTML, with nbconvert's HTML exporter:
     Markdown cells rendered, tables as HTML tables, images as files shown
     inline. Every cell keeps the anchor `cell-<n>` (1-based) that the claims
@@ -282,14 +312,26 @@ def image_preview(path: Path, folder: Path) -> Path | None:
 
     if path.suffix.lower() not in (".webp", ".png", ".jpg", ".jpeg") or not path.is_file():
         return None
-    with Image.open(path) as image:
+    with Image.open(path) as image:  # reads the header only
         if image.width <= PREVIEW_WIDTH:
             return None
-        height = round(image.height * PREVIEW_WIDTH / image.width)
-        small = image.convert("RGB").resize((PREVIEW_WIDTH, height), Image.Resampling.LANCZOS)
+
+    def compute() -> bytes:
+        import io
+
+        with Image.open(path) as image:
+            height = round(image.height * PREVIEW_WIDTH / image.width)
+            small = image.convert("RGB").resize((PREVIEW_WIDTH, height), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        small.save(out, format="WEBP", quality=75, method=6)
+        return out.getvalue()
+
+    import PIL
+
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{path.stem}-preview.webp"
-    small.save(dest, format="WEBP", quality=75, method=6)
+    dest.write_bytes(memo.cached("image-preview", memo.key(Path(__file__), path, str(PREVIEW_WIDTH),
+                                                            PIL.__version__), compute))
     return dest
 
 
@@ -344,8 +386,6 @@ def search_records(page: str, title: str, body: str) -> list[dict]:
     """One record per section of a rendered page: page, title, section,
     anchor and the section's own text (not its subsections'). Reused from
     the build's cache for an unchanged page."""
-    from .. import memo
-
     return json.loads(memo.cached("search", memo.key(Path(__file__), page, title, body),
                                   lambda: json.dumps(_search_records(page, title, body)).encode()))
 

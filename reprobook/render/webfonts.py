@@ -96,7 +96,7 @@ def subset_fonts(folder: Path, assets: Path, text: str) -> None:
     css = assets / "fonts.css"
     if not folder.is_dir() or not css.is_file():
         return
-    used = {ord(c) for c in text}
+    used = {ord(c) for c in set(text)}  # set() first: the text is the whole site
     rules = ["/* Fonts shipped with the project, cut down to the characters this site\n"
              "   prints; the full fonts and their licences are in the project's fonts/. */\n"]
     from .. import memo

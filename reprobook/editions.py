@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .project import SAFE_LOADER
 
 REGISTRY = "editions.yml"
 
@@ -47,7 +48,7 @@ def load_editions(root: Path) -> list[Edition]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{REGISTRY} is not valid YAML: {exc}") from None
     from .schema import EDITIONS, check

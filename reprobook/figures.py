@@ -17,6 +17,9 @@ NO_DATES = {
 }
 
 
+# Rasters inside a PDF figure (a map's relief) are resampled at this
+# resolution: sharp at print size. Vector parts are unaffected.
+PRINT_DPI = 200
 WEBP_DPI = 150  # about 1,100 px across for a full-width map: sharp on most screens
 WEBP_QUALITY = 80
 
@@ -30,9 +33,13 @@ def save_reproducibly(fig, path: Path) -> None:
     # scaled by the browser rather than drawn as glyph outlines, and about a
     # third of the bytes (the glyph outlines and their <use> placements were
     # most of a chart's file).
-    with matplotlib.rc_context({"svg.hashsalt": "reprobook", "svg.fonttype": "none"}):
+    # PDF text is embedded as TrueType subsets ("pdf.fonttype": 42), not as
+    # Type 3 bitmaps-in-procedures: text a PDF reader can select, search and
+    # render with hinting beside the book's own fonts.
+    with matplotlib.rc_context({"svg.hashsalt": "reprobook", "svg.fonttype": "none",
+                                "pdf.fonttype": 42}):
         fig.savefig(path, format=ext, metadata=NO_DATES.get(ext, {}), bbox_inches="tight",
-                    dpi=200 if ext == "png" else "figure")
+                    dpi=PRINT_DPI if ext in ("png", "pdf") else "figure")
 
 
 def _save_webp(fig, path: Path) -> None:

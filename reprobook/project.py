@@ -60,6 +60,11 @@ class Project:
     highlights: tuple[tuple[str, str, str], ...] = ()
     output_file: str = ""  # book.output-file: the PDF's file name without extension
     site_url: str = ""  # book.site-url: where the site is published, if configured
+    # reprobook.yml `original`: the work this publication reproduces (its
+    # author or publisher, and its date as the original prints it), for the
+    # PDF's cover.
+    original_author: str = ""
+    original_date: str = ""
 
     @property
     def site_dir(self) -> Path:
@@ -288,6 +293,8 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         highlights=_highlights(engine.get("highlights") or [], chapters, engine_label),
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
+        original_author=str((engine.get("original") or {}).get("author") or ""),
+        original_date=str((engine.get("original") or {}).get("date") or ""),
     )
 
 

@@ -144,11 +144,14 @@ def test_offline_build_touches_no_network(tmp_path, monkeypatch):
         return real_connect(self, address)
 
     sources = []
-    real_add = contextily.add_basemap
+    real_relief = maps.relief_image
 
-    def recording(ax, *args, **kwargs):
-        sources.append(kwargs.get("source"))
-        return real_add(ax, *args, **kwargs)
+    def recording(path, *args, **kwargs):
+        sources.append(str(path))
+        return real_relief(path, *args, **kwargs)
+
+    def no_tiles(*args, **kwargs):
+        raise AssertionError("an offline build must not ask contextily for tiles")
 
     extents = []
     real_inside = maps.points_inside
@@ -158,7 +161,8 @@ def test_offline_build_touches_no_network(tmp_path, monkeypatch):
         return extents[-1][1]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    monkeypatch.setattr(contextily, "add_basemap", recording)
+    monkeypatch.setattr(maps, "relief_image", recording)
+    monkeypatch.setattr(contextily, "add_basemap", no_tiles)
     monkeypatch.setattr(maps, "points_inside", checking)
     _run_notebook_in_process(tmp_path, monkeypatch)
     # Extents: every map checked that it contains each place it names.
@@ -312,12 +316,36 @@ def test_built_pdf_contains_every_map(built):
     project, result = built
     reader = PdfReader(result.pdf)
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    for title in ("Map 1. Kachin State", "Map 2. Mining townships", "Map 3. Mining sites before",
-                  "Map 4. Reported export routes", "Map 5. Mining townships and the main rivers"):
+    for title in ("Kachin State and its rare earth mining townships", "Mining townships: village tracts",
+                  "Mining sites before and after the 2021 coup", "Reported export routes",
+                  "Mining townships and the main rivers"):
         assert title in text, f"PDF lacks the map titled {title!r}"
+        # One numbering scheme: a map's number is its caption's ("Map 3.1");
+        # the image's title carries no number of the original's ("Map 1.").
+        assert not re.search(rf"Map \d+\.? {re.escape(title)}", text), title
     assert "not reproduced here" in text
     raster_pages = sum(1 for page in reader.pages if page.images)
     assert raster_pages >= 3, "the relief basemap should be embedded in the PDF maps"
+    # The relief is resampled for print: a full-width map's raster is about
+    # 200 dpi at its printed width (it was 100 dpi, blurry on paper).
+    widths = []
+
+    def images(resources, seen):
+        for xobject in (resources.get_object().get("/XObject") or {}).values():
+            if getattr(xobject, "idnum", None) in seen:
+                continue
+            seen.add(getattr(xobject, "idnum", None))
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                widths.append(int(xobject["/Width"]))
+            elif xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+                images(xobject["/Resources"], seen)
+
+    seen: set = set()
+    for page in reader.pages:
+        if "/Resources" in page:
+            images(page["/Resources"], seen)
+    assert sum(1 for w in widths if w >= 1200) >= len(MAP_STEMS), sorted(widths)
 
 
 def test_river_distance_checks_are_published(built):
@@ -325,3 +353,57 @@ def test_river_distance_checks_are_published(built):
     claims = json.loads((result.output_dir / "claims.json").read_text(encoding="utf-8"))
     blob = json.dumps(claims)
     assert "maps.river_distance_chipwi" in blob and "maps.river_distance_momauk" in blob
+
+
+def test_relief_fades_at_its_edges_and_is_resampled_for_print():
+    """The relief raster ends in a soft edge (a map reaching past it shows no
+    hard rectangle) and is resampled finer than its 2' source pixels."""
+    import rasterio
+
+    image, (left, right, bottom, top) = maps.relief_image(RAW / "geo/shaded-relief.tif")
+    with rasterio.open(RAW / "geo/shaded-relief.tif") as src:
+        width = src.width
+    assert image.shape[2] == 4 and image.shape[1] >= maps.RELIEF_UPSAMPLE * width * 0.9
+    alpha = image[..., 3].astype(int)
+    h, w = alpha.shape
+    middle = alpha[h // 2]
+    inside = np.flatnonzero(middle)
+    # From the western edge inwards, the opacity rises gradually to full.
+    ramp = middle[inside[0]: inside[0] + maps.RELIEF_FEATHER_PX * maps.RELIEF_UPSAMPLE]
+    assert ramp[0] < 40 and middle[w // 2] == 255
+    assert len(np.unique(ramp)) > 10 and np.all(np.diff(ramp) >= -1)
+
+
+def test_scale_bar_in_km_and_miles():
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 200_000)
+    ax.set_ylim(0, 200_000)
+    km = maps.scale_bar(ax, miles=True)
+    texts = [t.get_text() for t in ax.texts]
+    assert km == 25 and "25 km" in texts and "10 mi" in texts
+    # Each bar's length is its label's: the km bar 25,000 m, the mile bar 10 miles.
+    widths = sorted({round(p.get_width() * 2) for p in ax.patches if type(p).__name__ == "Rectangle"})
+    assert widths == sorted([25_000, round(10 * maps.METRES_PER_MILE)])
+    plt.close(fig)
+
+
+def test_labels_are_placed_clear_of_each_other():
+    """place_labels (adjustText) separates labels that would start on top of
+    each other, deterministically."""
+    def placed():
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.set_xlim(0, 100)
+        ax.set_ylim(0, 100)
+        texts = maps.place_labels(ax, [(50, 50, "Myitkyina", {}), (51, 50, "Waingmaw", {}),
+                                       (50, 51, "Bhamo", {})], points=([50, 51, 50], [50, 50, 51]))
+        fig.canvas.draw()
+        boxes = [t.get_window_extent() for t in texts]
+        positions = [t.get_position() for t in texts]
+        plt.close(fig)
+        return boxes, positions
+
+    boxes, positions = placed()
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    assert placed()[1] == positions

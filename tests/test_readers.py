@@ -185,3 +185,114 @@ def test_conditional_content_follows_quarto_rules():
     assert "pdf only" not in html and "print again" not in html
     assert "pdf only" in typst and "print again" in typst and "both" in typst
     assert "web only" not in typst and "web again" not in typst
+
+
+def test_pdf_cover_names_the_original_and_this_edition(built):
+    """The cover (issue 12): the original's author and date, this edition's
+    number and ISO date, and "reproducible edition" said once."""
+    import yaml
+    from pypdf import PdfReader
+
+    project, result = built
+    engine = yaml.safe_load((project.root / "reprobook.yml").read_text(encoding="utf-8"))
+    editions = yaml.safe_load((project.root / "editions.yml").read_text(encoding="utf-8"))["editions"]
+    edition = next(e for e in editions if str(e["number"]) == result.output_dir.name)
+    cover = re.sub(r"\s+", " ", PdfReader(result.pdf).pages[0].extract_text())
+    assert project.title in cover and project.subtitle in cover
+    assert engine["original"]["author"] in cover
+    assert f"Original report: {engine['original']['date']}" in cover
+    assert re.search(rf"Reproducible edition {re.escape(str(edition['number']))} · "
+                     rf"{re.escape(str(edition['date']))}\b", cover), cover
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(edition["date"]))
+    assert len(re.findall("reproducible edition", cover, re.I)) == 1, cover
+
+
+# The original report's maps and figures (its lists of maps and figures).
+ORIGINAL_ITEMS = [f"Map {n}" for n in range(1, 8)] + [f"Figure {n}" for n in range(1, 7)]
+SEED = Path(__file__).resolve().parents[1] / "../shared/seeds/unearthing-the-cost-ISP-Myanmar-2025-06.txt"
+
+
+def test_original_items_are_the_reports_lists():
+    """ORIGINAL_ITEMS follows the original's LIST OF MAPS and LIST OF
+    FIGURES (read from the source text where a checkout has it)."""
+    import pytest
+
+    if not SEED.is_file():
+        pytest.skip("the original's text is not beside this checkout")
+    text = SEED.read_text(encoding="utf-8")
+    lists = text[text.index("LIST OF MAPS"):]
+    lists = lists[:lists.index("LIST OF FIGURES") + 2000]
+    listed = re.findall(r"^\|\s*((?:Map|Figure) \d+):", lists, re.M)
+    assert listed == ORIGINAL_ITEMS
+
+
+def test_concordance_covers_every_original_item_with_the_rendered_numbers(built):
+    """One numbering scheme (issue 12): the concordance lists every map and
+    figure of the original; each number it prints for this edition is the
+    number of the caption it links to, on the web page and in the PDF."""
+    from pypdf import PdfReader
+
+    _, result = built
+    site = result.output_dir
+    page = site / "chapters" / "numbering.html"
+    rows = [tr.find_all("td") for tr in _soup(page).select("main table tr") if tr.find_all("td")]
+    assert [r[0].get_text(strip=True) for r in rows] == ORIGINAL_ITEMS
+    printed = []
+    for cells in rows:
+        links = cells[2].find_all("a", class_="xref", href=re.compile(r"#(fig|map|tbl)-"))
+        text = cells[2].get_text(" ", strip=True)
+        if not links:
+            assert "Not reproduced" in text, cells
+            continue
+        for a in links:
+            path, _, ident = a["href"].partition("#")
+            target = _soup(page.parent / path).find(id=ident)
+            caption = target.find(["figcaption", "caption"])
+            label = a.get_text(strip=True)
+            assert caption.get_text(" ", strip=True).startswith(f"{label}:"), (label, caption)
+            kind = {"fig": "Figure", "map": "Map", "tbl": "Table"}[ident.split("-")[0]]
+            assert label.startswith(kind + " ")
+            printed.append(label)
+    assert len(printed) >= 11
+    reader = PdfReader(result.pdf)
+    pages = [re.sub(r"\s+", " ", p.extract_text()).replace("\xa0", " ") for p in reader.pages]
+    concordance = next(t for t in pages if "Figure and map numbers" in t and "In the report" in t)
+    for item in ORIGINAL_ITEMS:
+        assert re.search(rf"{item}\b", concordance), item
+    everything = " ".join(pages)
+    for label in printed:
+        assert label in concordance, label
+        assert f"{label}: " in everything, f"no caption '{label}:' in the PDF"
+
+
+def _fonts(resources, seen, found):
+    """Every font (name, subtype) reachable from a resources dictionary,
+    including inside form XObjects (an embedded chart is one)."""
+    if resources is None:
+        return
+    resources = resources.get_object()
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        found.add((str(font.get("/BaseFont")), str(font.get("/Subtype"))))
+    for xobject in (resources.get("/XObject") or {}).values():
+        ref = getattr(xobject, "idnum", None)
+        if ref in seen:
+            continue
+        seen.add(ref)
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            _fonts(xobject.get("/Resources"), seen, found)
+
+
+def test_pdf_charts_embed_truetype_not_type3(built):
+    """Charts and maps embedded in the PDF carry their text as TrueType
+    subsets (matplotlib's pdf.fonttype 42), never Type 3 (issue 12)."""
+    from pypdf import PdfReader
+
+    _, result = built
+    found: set = set()
+    seen: set = set()
+    for page in PdfReader(result.pdf).pages:
+        _fonts(page.get("/Resources"), seen, found)
+    assert any("DejaVuSans" in name for name, _ in found), found  # the charts' text is there
+    assert [f for f in found if f[1] == "/Type3"] == []

@@ -159,26 +159,48 @@ def fill_polygons(ax, geometries, **kwargs):
 
 
 # ------------------------------------------------------------- decorations
-def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black") -> float:
-    """Draw a two-segment scale bar in an axes whose units are metres;
-    returns its length in km. Without `length_km`, a round length near a
-    fifth of the map's width is chosen."""
+def _round_length(target: float) -> float:
+    return max(c for c in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if c <= max(target, 1))
+
+
+def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black",
+              miles: bool = False) -> float:
+    """Draw a two-segment scale bar in an axes whose units are metres, on a
+    white backing so no line of the map runs through its labels; returns its
+    length in km. Without `length_km`, a round length near a fifth of the
+    map's width is chosen. With `miles`, a second bar in statute miles sits
+    under the first (for maps that print distances in miles)."""
+    import matplotlib.patheffects as pe
+    from matplotlib.patches import FancyBboxPatch
+
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     width_km = abs(x1 - x0) / 1000
     if length_km is None:
-        target = width_km / 5
-        length_km = max(c for c in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if c <= max(target, 1))
-    bx = x0 + loc[0] * (x1 - x0)
-    by = y0 + loc[1] * (y1 - y0)
+        length_km = _round_length(width_km / 5)
+    bars = [(length_km * 1000.0, f"{length_km:g} km")]
+    if miles:
+        length_mi = _round_length(length_km / (METRES_PER_MILE / 1000))
+        bars.append((length_mi * METRES_PER_MILE, f"{length_mi:g} mi"))
     h = 0.012 * (y1 - y0)
-    half = length_km * 500.0
-    for i, fill in enumerate(("black", "white")):
-        ax.add_patch(plt.Rectangle((bx + i * half, by), half, h, facecolor=fill, edgecolor=color,
-                                   linewidth=0.8, zorder=20))
-    for frac, text in ((0, "0"), (1, f"{length_km:g} km")):
-        ax.text(bx + frac * 2 * half, by + 1.6 * h, text, ha="center", va="bottom", fontsize=8,
-                zorder=20, color=color)
+    step = 4.2 * h  # one bar and its labels
+    bx = x0 + loc[0] * (x1 - x0)
+    by = y0 + loc[1] * (y1 - y0) + (len(bars) - 1) * step  # the last bar sits at `loc`
+    halo = [pe.withStroke(linewidth=2.5, foreground="white")]
+    longest = max(length for length, _ in bars)
+    ax.add_patch(FancyBboxPatch((bx - 0.6 * h, by - (len(bars) - 1) * step - 0.8 * h),
+                                longest + 0.09 * (x1 - x0), len(bars) * step + 0.4 * h,
+                                boxstyle=f"round,pad=0,rounding_size={0.8 * h}", facecolor="white",
+                                edgecolor="none", alpha=0.82, zorder=19))
+    for row, (length, text) in enumerate(bars):
+        y = by - row * step
+        half = length / 2
+        for i, fill in enumerate(("black", "white")):
+            ax.add_patch(plt.Rectangle((bx + i * half, y), half, h, facecolor=fill, edgecolor=color,
+                                       linewidth=0.8, zorder=20))
+        for frac, label_text in ((0, "0"), (1, text)):
+            ax.text(bx + frac * length, y + 1.6 * h, label_text, ha="center", va="bottom", fontsize=8,
+                    zorder=20, color=color, path_effects=halo)
     return float(length_km)
 
 
@@ -197,6 +219,55 @@ def label(ax, x, y, text, *, dx=6, dy=4, ha="left", size=8.5, weight="normal", c
     return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
                        fontsize=size, fontweight=weight, color=color, zorder=15,
                        path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+
+
+def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
+    """Point labels placed clear of each other, of the points (x, y lists of
+    every marker on the map) and of other artists (`avoid`: text boxes,
+    legends), with adjustText rather than hand-tuned offsets. `labels` are
+    (x, y, text, style) with `label` keyword arguments in `style`; each
+    starts beside its point and is moved only as far as needed, with a thin
+    leader line when it ends up away from the point. Deterministic: a fixed
+    number of iterations, never a time limit. Returns the text artists."""
+    import matplotlib.patheffects as pe
+    from adjustText import adjust_text
+
+    texts = []
+    to_data = ax.transData.inverted()
+    for x, y, text, style in labels:
+        style = {"dx": 0, "dy": 0, "ha": "center", "size": 8.5, "weight": "normal", "color": "black",
+                 **style}
+        # The starting offset, in points, as a position in data units:
+        # adjustText moves text by its data position.
+        px, py = ax.transData.transform((x, y))
+        scale = ax.figure.dpi / 72
+        sx, sy = to_data.transform((px + style["dx"] * scale, py + style["dy"] * scale))
+        texts.append(ax.text(sx, sy, text, ha=style["ha"], va="center", fontsize=style["size"],
+                             fontweight=style["weight"], color=style["color"], zorder=15,
+                             path_effects=[pe.withStroke(linewidth=2.5, foreground="white")]))
+    xs = [x for x, *_ in labels] + list(points[0] if points is not None else [])
+    ys = [y for _, y, *_ in labels] + list(points[1] if points is not None else [])
+    ax.figure.canvas.draw()  # text extents are known only once drawn
+    renderer = ax.figure.canvas.get_renderer()
+    # What to keep clear of, as boxes in data units (adjustText 1.4 maps
+    # object boxes through the texts' data transform): a text's box is its
+    # frame (bbox patch) when it has one, not just its letters.
+    boxes = [((a.get_bbox_patch() or a) if hasattr(a, "get_bbox_patch") else a)
+             .get_window_extent(renderer).transformed(to_data) for a in avoid]
+    adjust_text(texts, x=xs, y=ys, objects=boxes or None, ax=ax, time_lim=None,
+                iter_lim=iterations, expand=(1.15, 1.4), ensure_inside_axes=True,
+                arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6), min_arrow_len=12)
+    return texts
+
+
+def label_point(polygon):
+    """Where a region's name goes: the centre of the largest circle inside
+    the polygon (shapely's polylabel), the point farthest from its borders,
+    so a name never straddles a boundary."""
+    from shapely.ops import polylabel
+
+    part = max(_parts(polygon), key=lambda g: g.area)
+    return polylabel(part, tolerance=500.0)
 
 
 def frame(ax) -> None:
@@ -227,8 +298,12 @@ def add_basemap(ax, relief_path, *, crs: str = CRS_METRIC, source=None) -> str:
 
     source = source if source is not None else os.environ.get(TILES_ENV) or None
     if source is None:
-        ctx.add_basemap(ax, source=str(relief_path), crs=crs, attribution=False, zorder=0,
-                        interpolation="bilinear", alpha=0.55)
+        image, extent = relief_image(relief_path, crs)
+        limits = ax.get_xlim(), ax.get_ylim()
+        ax.imshow(image, extent=extent, interpolation="bicubic", alpha=0.55, zorder=0,
+                  aspect=ax.get_aspect())
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
         return CREDIT_RELIEF
     provider = _provider(source)
     cache = tile_cache_dir()
@@ -236,6 +311,37 @@ def add_basemap(ax, relief_path, *, crs: str = CRS_METRIC, source=None) -> str:
     ctx.set_cache_dir(str(cache))
     ctx.add_basemap(ax, source=provider, crs=crs, attribution=False, zorder=0, alpha=0.7)
     return "Tiles: " + (provider.get("attribution") or provider.get("name", "online provider"))
+
+
+RELIEF_FEATHER_PX = 12  # source pixels (2' each, about 0.4 degrees) over which the relief fades out
+RELIEF_UPSAMPLE = 4  # output pixels per source pixel: smooth at print size, not blocky
+
+
+def relief_image(relief_path, crs: str = CRS_METRIC):
+    """The shaded relief reprojected to `crs` as an RGBA image and its
+    extent (left, right, bottom, top). The relief fades out over its last
+    RELIEF_FEATHER_PX pixels, so a map reaching beyond the raster shows a
+    soft edge rather than a hard rectangle; it is resampled (bilinear) to
+    RELIEF_UPSAMPLE times its resolution, so print output is smooth."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    with rasterio.open(relief_path) as src:
+        rgb = src.read()[:3]
+        h, w = rgb.shape[1:]
+        ramp = lambda n: np.clip((np.minimum(np.arange(n), np.arange(n)[::-1]) + 0.5)  # noqa: E731
+                                 / RELIEF_FEATHER_PX, 0, 1)
+        alpha = np.minimum.outer(ramp(h), ramp(w))
+        alpha = (255 * alpha * alpha * (3 - 2 * alpha)).round().astype("uint8")  # smoothstep
+        data = np.concatenate([rgb, alpha[None]])
+        transform, width, height = calculate_default_transform(
+            src.crs, crs, w, h, *src.bounds, dst_width=w * RELIEF_UPSAMPLE, dst_height=h * RELIEF_UPSAMPLE)
+        out = np.zeros((4, height, width), dtype="uint8")
+        reproject(data, out, src_transform=src.transform, src_crs=src.crs, dst_transform=transform,
+                  dst_crs=crs, resampling=Resampling.bilinear, dst_nodata=0)
+    left, top = transform @ (0, 0)
+    right, bottom = transform @ (width, height)
+    return np.moveaxis(out, 0, -1), (left, right, bottom, top)
 
 
 def _provider(source):

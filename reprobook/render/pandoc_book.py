@@ -65,6 +65,34 @@ def typst_content(text: str) -> str:
     return re.sub(r"([\\#*_`$<>@\[\]=/~-])", r"\\\1", text)
 
 
+def print_front(project: Project, edition: dict) -> dict[str, str]:
+    """The PDF's cover and footer texts, for both renderers
+    (templates/print.typ): the original's author (reprobook.yml `original`,
+    else the book's author), the original's date, and this edition's number
+    and ISO date, with "reproducible edition" said once."""
+    number = str(edition.get("number") or "")
+    date = str(edition.get("date") or project.date or "")
+    return {
+        "author": project.original_author or project.author,
+        "original": f"Original report: {project.original_date}" if project.original_date else "",
+        "edition": "Reproducible edition" + (f" {number}" if number else "") + (
+            f" · {date}" if date else ""),
+        "footer": project.title + (f" · edition {number}" if number else ""),
+    }
+
+
+def print_cover(project: Project, edition: dict) -> dict[str, str]:
+    """Typst code for the built-in template's cover and footer."""
+    front = print_front(project, edition)
+    args = [f"title: {typst_string(project.title)}"]
+    if project.subtitle:
+        args.append(f"subtitle: {typst_string(project.subtitle)}")
+    args += [f"{key}: {typst_string(front[key])}" for key in ("author", "original", "edition")
+             if front[key]]
+    return {"cover": f"#reprobook-cover({', '.join(args)})",
+            "footer": typst_string(front["footer"])}
+
+
 def pandoc_binary() -> str:
     import pypandoc
 
@@ -738,9 +766,8 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
     # (_bibliography_args passes it to citeproc as a metadata file.)
     doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
     edition = context.get("edition") or {}
-    variables = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
-                 "date": edition.get("date") or project.date, "lang": project.language,
-                 "edition": edition.get("number", "")}
+    variables = {"title": project.title, "author": project.author, "lang": project.language,
+                 **print_cover(project, edition)}
     var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
     typ = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
                       "--wrap=preserve", *var_args, *_bibliography_args(project),

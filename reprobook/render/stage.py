@@ -153,6 +153,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     engine_profile = {"book": {"output-file": pdf_stem,
                                "page-footer": {"center": footer_center, "right": footer_right}},
                       "format": {"html": {"css": [f"{GENERATED}/reprobook.css"]}}}
+    if for_quarto and ("typst" in project.formats or "pdf" in project.formats):
+        engine_profile["format"]["typst"] = {"template-partials": _typst_partials(
+            project, edition, generated / "typst")}
     _write(dest / f"_quarto-{ENGINE_PROFILE}.yml",
            "# Written by reprobook for this render; not a source file.\n"
            + yaml.safe_dump(engine_profile, allow_unicode=True, sort_keys=False))
@@ -177,6 +180,26 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     profile = ",".join(p for p in (project.profile, ENGINE_PROFILE) if p)
     return StagedBook(load_project(dest, profile=profile), entries, extra)
+
+
+def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:
+    """Quarto's Typst book (its orange-book format) gets the same cover texts
+    and lists of figures, maps and tables as the built-in renderer's PDF:
+    a typst-show.typ partial with the cover's texts filled in, and print.typ
+    (templates/), which both renderers share. Returns the partials' paths
+    relative to the staged book."""
+    front = pandoc_book.print_front(project, edition)
+
+    def literal(key: str) -> str:
+        # A Typst string inside a pandoc template: a dollar sign is doubled.
+        return pandoc_book.typst_string(front[key]).replace("$", "$$") if front[key] else "none"
+
+    show = (pages.TEMPLATES / "quarto-typst-show.typ").read_text(encoding="utf-8")
+    for key in ("author", "original", "edition"):
+        show = show.replace(f"@{key.upper()}@", literal(key))
+    _write(folder / "typst-show.typ", show)
+    shutil.copy2(pages.TEMPLATES / "print.typ", folder / "print.typ")
+    return [f"{GENERATED}/typst/typst-show.typ", f"{GENERATED}/typst/print.typ"]
 
 
 def _cell_figures(project: Project, provenance: "sitelib.Provenance",

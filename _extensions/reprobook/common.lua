@@ -52,4 +52,15 @@ function M.fact_text(key)
   return value
 end
 
+local words = nil
+function M.fact_words(key)
+  M.fact_text(key) -- an unknown key fails as it does without a format
+  words = words or M.read_json("facts-words.json", true)
+  local value = words[key]
+  if value == nil then
+    error("reprobook: fact '" .. key .. "' has no fmt=words form (a whole number from 0 to 99) in " .. M.page())
+  end
+  return value
+end
+
 return M

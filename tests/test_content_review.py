@@ -97,7 +97,7 @@ def test_funders_are_credited_on_the_about_page(site):
     About page of every edition, beside the disclaimer it carries."""
     for edition in ("1.0", "1.1"):
         soup = BeautifulSoup((site.parent / edition / "index.html").read_text(encoding="utf-8"), "html.parser")
-        credits = soup.find(id="report-credits")
+        credits = soup.find(id="credits")
         assert credits is not None, edition
         text = re.sub(r"\s+", " ", credits.get_text(" "))
         for name in ("ISP-Myanmar", "East West Management Institute",

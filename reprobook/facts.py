@@ -94,3 +94,47 @@ def lookup(facts: dict[str, dict], key: str) -> dict:
     if key not in facts:
         raise KeyError(key)
     return facts[key]
+
+
+# ------------------------------------------------------------ print formats
+# A fact may be printed in another form than its recorded text, chosen where
+# it is printed: `{{< fact key fmt=words >}}`. Both renderers take the text
+# from here (the Quarto extension reads the table `words_table` writes), so
+# they print the same words.
+FORMATS = ("words",)
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+          "fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(value) -> str | None:
+    """A whole number from 0 to 99 in English words ("two", "twenty-one"),
+    as house style prints small counts in running text; None for anything
+    else (a fraction, a negative or larger number, text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    n = int(value)
+    if not 0 <= n <= 99:
+        return None
+    if n < 20:
+        return _UNITS[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens - 2] + (f"-{_UNITS[units]}" if units else "")
+
+
+def formatted(fact: dict, fmt: str | None) -> str | None:
+    """The text of `fact` in print format `fmt` (None: its recorded text);
+    None if the fact cannot be printed in that format."""
+    if fmt is None:
+        return fact["text"]
+    if fmt == "words":
+        return number_words(fact["value"])
+    return None
+
+
+def words_table(facts: dict[str, dict]) -> dict[str, str]:
+    """key -> words, for every fact that has a words form."""
+    return {k: w for k, f in sorted(facts.items()) if (w := number_words(f["value"])) is not None}
+

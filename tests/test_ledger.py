@@ -71,8 +71,9 @@ def _prose_numbers(soup) -> list[str]:
     main = soup.find("main")
     # .highlights: the landing page's key numbers, printed from facts.json by key
     # a.xref: cross-references print the book's own numbering ("1 Executive summary")
+    # .citation: a citation prints its source's year ("Global Witness, 2024a")
     for tag in main.select("a.fact, a.xref, .highlights, table, nav, .header-section-number, sup, .footnotes, "
-                           "figure img, code, .csl-entry, #refs"):
+                           "figure img, code, .csl-entry, #refs, .citation"):
         tag.decompose()
     text = main.get_text(" ")
     text = LABEL.sub(" ", text)

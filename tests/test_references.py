@@ -1,10 +1,13 @@
-"""The bibliography: every source of the report is listed on the References
-page, Burmese titles are marked as Burmese in HTML, and the PDF carries a
-font that can draw them. (Text extracted from a PDF in Myanmar script comes
-out reordered and incomplete, so the PDF is checked through its fonts.)"""
+"""The bibliography: every source of the report, and every publication the
+edition names beside it, is listed on the References page of the edition
+that prints it; Burmese titles are marked as Burmese in HTML, and the PDF
+carries a font that can draw them. (Text extracted from a PDF in Myanmar
+script comes out reordered and incomplete, so the PDF is checked through its
+fonts.)"""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -18,15 +21,43 @@ from pypdf import PdfReader
 from reprobook.render.scripts import SCRIPT_LANGUAGES, language_of, mark_languages
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCES = json.loads((ROOT / "references.json").read_text(encoding="utf-8"))
 MYANMAR = dict(SCRIPT_LANGUAGES)["my"]
 
+
+def bibliography(profile: str | None) -> list[Path]:
+    """The reference files an edition's build reads, from its merged config."""
+    from reprobook.project import load_project
+
+    bib = load_project(ROOT, profile=profile).quarto["bibliography"]
+    return [ROOT / name for name in ([bib] if isinstance(bib, str) else bib)]
+
+
+def entries(paths: list[Path]) -> list[dict]:
+    return [e for p in paths for e in json.loads(p.read_text(encoding="utf-8"))]
+
+
+BY_EDITION = {"1.0": entries(bibliography(None)), "1.1": entries(bibliography("1.1"))}
+REFERENCES = BY_EDITION["1.1"]
+EDITION_ONLY = [r for r in BY_EDITION["1.1"] if r["id"] not in {e["id"] for e in BY_EDITION["1.0"]}]
+
 # The report's section 13, plus the report itself.
-EXPECTED_KEYS = {
+REPORT_KEYS = {
     "bbc2019", "bontron2012", "globalwitness2022", "interview-kachin-csos2025",
     "interview-chipwi2025", "interview-momauk2025", "meiti2022", "moonmoonpan2019",
     "mnj2022", "mnj2023", "rfa2023", "isp2025",
 }
+
+
+def read_csv(name: str) -> list[dict]:
+    with (ROOT / "data/raw" / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def names_of(entry: dict) -> set[str]:
+    """The names an entry is listed under: its author (an organisation) and
+    the publication it appeared in."""
+    names = {a["literal"] for a in entry.get("author", []) if "literal" in a}
+    return names | {entry[k] for k in ("container-title", "publisher") if k in entry}
 
 
 def is_myanmar(char: str) -> bool:
@@ -45,7 +76,35 @@ USED = set().union(*(myanmar_chars(json.dumps(r, ensure_ascii=False)) for r in R
 def test_references_json_has_every_source_of_the_report():
     keys = [r["id"] for r in REFERENCES]
     assert len(keys) == len(set(keys)), "duplicate ids"
-    assert set(keys) == EXPECTED_KEYS
+    assert REPORT_KEYS <= {r["id"] for r in BY_EDITION["1.0"]}
+
+
+def test_every_published_figure_has_its_source_in_edition_1_0():
+    """Each row of public-figures.csv (read by edition 1.0's notebooks) is
+    backed by an entry whose address is the row's: the original's URL, or the
+    copy read (archive_location) when the figure was read in a syndicated
+    copy, a mirror or a quotation; such an entry says which copy it was."""
+    by_url = {}
+    for entry in BY_EDITION["1.0"]:
+        for field in ("URL", "archive_location"):
+            if field in entry:
+                by_url[entry[field]] = entry
+    for row in read_csv("public-figures.csv"):
+        entry = by_url.get(row["url"])
+        assert entry is not None, (row["id"], row["url"])
+        lead = re.split(r"[,(]| via ", row["publisher"])[0].strip()
+        assert lead in names_of(entry) or lead in entry["title"], (row["id"], lead)
+        copied = re.search(r"\b(copy|quoted by|carried by|via)\b", row["publisher"])
+        if copied:
+            assert entry.get("archive_location") == row["url"] and entry.get("archive"), row["id"]
+
+
+def test_news_outlets_are_sources_of_edition_1_1_only():
+    outlets = {row["outlet"] for row in read_csv("news-2025-figures.csv")}
+    assert outlets
+    only_11 = set().union(*(names_of(e) for e in EDITION_ONLY))
+    in_10 = set().union(*(names_of(e) for e in BY_EDITION["1.0"]))
+    assert outlets <= only_11 and not outlets & in_10
 
 
 def test_burmese_entries_are_tagged_and_translated():
@@ -69,11 +128,52 @@ def _page(root: Path, name: str) -> BeautifulSoup:
     return BeautifulSoup((root / name).read_text(encoding="utf-8"), "html.parser")
 
 
-def test_references_page_lists_every_entry(built_site):
-    refs = _page(built_site, "chapters/references.html").find(id="refs")
+def _listed(site: Path) -> set[str]:
+    refs = _page(site, "chapters/references.html").find(id="refs")
     assert refs is not None
-    listed = {div["id"].removeprefix("ref-") for div in refs.find_all(class_="csl-entry")}
-    assert listed == EXPECTED_KEYS
+    return {div["id"].removeprefix("ref-") for div in refs.find_all(class_="csl-entry")}
+
+
+@pytest.mark.parametrize("edition", ["1.0", "1.1"])
+def test_references_page_lists_every_entry_of_its_edition(built_site, edition):
+    """Each edition lists its own sources: 1.1's additions (the September
+    2025 articles) are not in 1.0's list."""
+    site = built_site.parent / edition
+    assert _listed(site) == {r["id"] for r in BY_EDITION[edition]}
+    if edition == "1.0":
+        assert EDITION_ONLY and not _listed(site) & {r["id"] for r in EDITION_ONLY}
+
+
+def _prose(page: Path) -> str:
+    main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+    return re.sub(r"\s+", " ", main.get_text(" "))
+
+
+def test_every_source_named_in_a_chapter_is_in_its_editions_reference_list(built_site):
+    """The names come from data, not from the output: the publishers of
+    public-figures.csv and the outlets of news-2025-figures.csv, and every
+    organisation or publication a reference entry of either edition is listed
+    under. Each one a chapter of an edition names must appear in that
+    edition's reference list (so 1.0 may not name a source only 1.1 lists)."""
+    publishers = {re.split(r"[,(]| via ", r["publisher"])[0].strip() for r in read_csv("public-figures.csv")}
+    outlets = {r["outlet"] for r in read_csv("news-2025-figures.csv")}
+    names = set().union(*(names_of(e) for e in BY_EDITION["1.1"])) | publishers | outlets
+    named = {}
+    for edition in ("1.0", "1.1"):
+        site = built_site.parent / edition
+        references = _prose(site / "chapters/references.html")
+        chapters = [p for p in sorted((site / "chapters").glob("*.html")) if p.name != "references.html"]
+        named[edition] = set()
+        for page in [site / "index.html", *chapters]:
+            text = _prose(page)
+            for name in names:
+                if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                    named[edition].add(name)
+                    assert name in references, (edition, page.name, name)
+    # Not vacuous: every publisher of a published figure is named in some
+    # edition (GITI only in 1.1's reconciliation), and 1.1 names both outlets.
+    assert publishers <= named["1.0"] | named["1.1"], publishers - named["1.0"] - named["1.1"]
+    assert outlets <= named["1.1"] and not outlets & named["1.0"]
 
 
 def test_only_the_references_page_has_a_reference_list(built_site):

@@ -119,6 +119,10 @@ def test_pdf_has_resolved_references_and_numbers(book):
     ("# X\n\n![Cap](../figures/none.svg){#fig-x}\n", "has no fig-alt"),
     ("# X\n\nSee @tbl-ghost.\n", "@tbl-ghost refers to nothing"),
     ("# X {#sec-a}\n\n## Y {#sec-a}\n", "'sec-a' is defined twice"),
+    ("# X\n\n{{< fact alpha.total fmt=words >}}\n",
+     "chapters/one.qmd:3: fact 'alpha.total' (value 3500) has no fmt=words form"),
+    ("# X\n\n{{< fact alpha.rows fmt=roman >}}\n", "chapters/one.qmd:3: 'fmt=roman' is not an option"),
+    ("# X\n\n{{< var alpha.rows fmt=words >}}\n", "chapters/one.qmd:3: 'fmt=words' is not an option of {{< var >}}"),
 ])
 def test_unsupported_or_broken_syntax_fails_loudly(tmp_path, chapter, message):
     project = load_project(make_mini_project(tmp_path / "bad", {"one": chapter}))
@@ -126,4 +130,17 @@ def test_unsupported_or_broken_syntax_fails_loudly(tmp_path, chapter, message):
         build(project)
     assert message in str(info.value)
 
+
+def test_fact_in_words(tmp_path):
+    """`{{< fact key fmt=words >}}` prints a small whole number in words,
+    linked to the ledger like any printed fact, in the HTML and the PDF."""
+    project = load_project(make_mini_project(tmp_path / "words", {
+        "one": "# One {#sec-one}\n\nAlpha has {{< fact alpha.rows fmt=words >}} rows "
+               "({{< fact alpha.rows >}}).\n"}))
+    build(project)
+    soup = BeautifulSoup((project.site_dir / "chapters/one.html").read_text(), "html.parser")
+    facts = [(a["data-key"], a.get_text()) for a in soup.select("main a.fact")]
+    assert facts == [("alpha.rows", "two"), ("alpha.rows", "2")]
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(project.site_dir / "mini.pdf").pages).split())
+    assert "Alpha has two rows (2)" in text
 

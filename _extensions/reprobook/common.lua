@@ -42,14 +42,26 @@ function M.typst_string(text)
   return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
 end
 
-local facts = nil
-function M.fact_text(key)
-  facts = facts or M.read_json("facts.json", true)
-  local value = facts[key]
+-- The engine's tables of printed text, read once: facts.json (key -> text)
+-- and facts-words.json (key -> the number in words, for fmt=words).
+local tables = {}
+local function lookup(file, key, missing)
+  tables[file] = tables[file] or M.read_json(file, true)
+  local value = tables[file][key]
   if value == nil then
-    error("reprobook: unknown fact '" .. key .. "' in " .. M.page())
+    error("reprobook: " .. missing .. " in " .. M.page())
   end
   return value
+end
+
+function M.fact_text(key)
+  return lookup("facts.json", key, "unknown fact '" .. key .. "'")
+end
+
+function M.fact_words(key)
+  M.fact_text(key) -- an unknown key fails as it does without a format
+  return lookup("facts-words.json", key,
+    "fact '" .. key .. "' has no fmt=words form (a whole number from 0 to 99)")
 end
 
 return M

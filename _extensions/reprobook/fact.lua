@@ -2,6 +2,8 @@
 -- HTML it links to the fact's entry in the claims ledger and carries the
 -- anchor `use-<key>-<n>` (n-th use on the page) that the ledger links back
 -- to; the built-in renderer prints the same link (reprobook/render/shortcodes.py).
+-- {{< fact key fmt=words >}} prints the number in words ("two"), from the
+-- table the engine computes for both renderers (_reprobook/facts-words.json).
 local common = require("common")
 
 local counts = {}
@@ -9,7 +11,15 @@ local counts = {}
 return {
   ["fact"] = function(args, kwargs, meta, raw_args, context)
     local key = pandoc.utils.stringify(args[1])
-    local text = common.fact_text(key)
+    local fmt = kwargs["fmt"] and pandoc.utils.stringify(kwargs["fmt"]) or ""
+    local text
+    if fmt == "" then
+      text = common.fact_text(key)
+    elseif fmt == "words" then
+      text = common.fact_words(key)
+    else
+      error("reprobook: unknown fmt=" .. fmt .. " for fact '" .. key .. "' in " .. common.page())
+    end
     if context ~= "inline" and context ~= "block" then
       return text -- inside an attribute or other text: plain
     end

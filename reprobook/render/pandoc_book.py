@@ -600,7 +600,10 @@ def _bibliography_args(project: Project) -> list[str]:
     bib = project.quarto.get("bibliography")
     if not bib:
         return []
-    args = ["--citeproc", f"--bibliography={project.root / bib}"]
+    # One file or a list of files, as in Quarto (a profile's list is
+    # appended to the base list).
+    files = [bib] if isinstance(bib, str) else list(bib)
+    args = ["--citeproc", *(f"--bibliography={project.root / name}" for name in files)]
     nocite = project.quarto.get("nocite")
     if nocite:
         # Parsed as Markdown from a metadata file, so `@*` is a citation.

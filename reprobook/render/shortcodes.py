@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from ..errors import RenderError
+from ..facts import formatted
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 # Printed facts become links to their claims-ledger entry; the renderer
@@ -84,6 +85,23 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0,
 FACT_SHORTCODES = ("fact", "var")
 
 
+def fact_args(name: str, args: str, where: str) -> tuple[str, str | None]:
+    """The key and print format of a `{{< fact key [fmt=words] >}}` (or a
+    `{{< var key >}}`, which takes no format: Quarto prints var itself)."""
+    from ..facts import FORMATS
+
+    parts = args.split()
+    key, fmt = (parts[0] if parts else ""), None
+    for part in parts[1:]:
+        option, _, value = part.partition("=")
+        value = value.strip("\"'")
+        if name != "fact" or option != "fmt" or value not in FORMATS:
+            raise RenderError(f"{where}: '{part}' is not an option of {{{{< {name} >}}}} "
+                              f"(a fact takes fmt={' or fmt='.join(FORMATS)})")
+        fmt = value
+    return key, fmt
+
+
 def inert(text: str) -> str:
     """Text in which no shortcode can match: `{{<` becomes `{{\\<`, which
     pandoc prints as `{{<`."""
@@ -107,10 +125,15 @@ def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, lis
             raise RenderError(f"{source}:{line}: shortcode '{name}' is not supported by the "
                               "built-in renderer (only 'fact', 'var' and 'include'); "
                               "see docs/quarto-subset.md")
-        if args not in facts:
-            raise RenderError(f"{source}:{line}: unknown fact '{args}' in {{{{< var {args} >}}}}")
-        used.append(args)
-        value = facts[args]["text"]
+        key, fmt = fact_args(name, args, f"{source}:{line}")
+        if key not in facts:
+            raise RenderError(f"{source}:{line}: unknown fact '{key}' in {{{{< var {key} >}}}}")
+        value = formatted(facts[key], fmt)
+        if value is None:
+            raise RenderError(f"{source}:{line}: fact '{key}' cannot be printed with fmt={fmt} "
+                              f"(value {facts[key]['value']!r})")
+        used.append(key)
+        args = key
         if _inside_attribute(text, match.start()):
             return value.replace("\\", "\\\\").replace('"', '\\"')
         if name == "var":

@@ -396,6 +396,10 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
     soup = BeautifulSoup(body, "html.parser")
     for hidden in soup.find_all(["style", "script"]):  # not text a reader searches
         hidden.decompose()
+    # A quotation (<q>) repeats text indexed where it stands: the ledger
+    # quotes each chapter sentence that prints a fact.
+    for quoted in soup.find_all("q"):
+        quoted.decompose()
     records = []
     for section in soup.find_all("section"):
         heading = section.find(re.compile(r"^h[1-6]$"))

@@ -84,6 +84,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     factlib.write_variables(facts, dest / "_variables.yml")
     _write(generated / "facts.json",
            json.dumps({k: v["text"] for k, v in sorted(facts.items())}, ensure_ascii=False, indent=1))
+    # `{{< fact key fmt=words >}}`: the words, computed here so that both
+    # renderers print the same text.
+    _write(generated / "facts-words.json",
+           json.dumps(factlib.words_table(facts), ensure_ascii=False, indent=1))
     edition = context.get("edition") or {}
     site_url = project.site_url.rstrip("/") + "/" if project.site_url else ""
     if site_url and edition:

@@ -23,6 +23,7 @@ from reprobook.errors import BuildError, NotebookError
 from reprobook.pipeline import dask as dask_executor
 from reprobook.project import load_project
 
+from .conftest import copy_project
 from .dask_cluster import free_port, start_cluster
 from .test_pipeline import make_chained_project
 
@@ -58,6 +59,51 @@ def test_cluster_build_is_byte_identical_to_a_local_build(tmp_path, cluster):
     assert sorted(p.name for p in remote.work_dir.iterdir() if p.name.startswith("run-")) == []
     # a later local build reuses what the cluster computed
     assert check(remote).executed == []
+
+
+class Lines:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.lines.append(message)
+
+    done = step
+
+
+def test_the_real_book_builds_on_the_cluster_byte_identical(tmp_path, cluster, built):
+    """The book itself, both editions, from a clean copy with an empty
+    notebook cache: every notebook runs on the two workers (the geodata,
+    the shaded-relief raster, the `unearthing` package and the fonts reach
+    them only as bytes), and the whole published tree, PDFs included, is
+    byte-identical to the local build of the session (`built`). Lean: the
+    renderer's content-addressed memo (pandoc, Typst, search records) is
+    seeded from the local build, so a page or PDF is rendered again only if
+    what it is made from differs; the notebooks' own cache is not seeded."""
+    local, _ = built
+    remote = load_project(copy_project(tmp_path / "book"))
+    shutil.copytree(local.work_dir / "cache" / "memo", remote.work_dir / "cache" / "memo")
+    lines = Lines()
+    result = build(remote, reporter=lines, scheduler=cluster.address)
+    executed = sorted(l.split()[0] for l in lines.lines if l.endswith(" executed"))
+    every = sorted({s.path for e in ("1.0", "1.1") for s in
+                    load_project(remote.root, profile=None if e == "1.0" else "1.1").notebooks})
+    assert executed == every and len(every) == 7
+    assert any("notebooks/maps.ipynb" in path for path in executed)
+    site, reference = tree(remote.site_dir), tree(local.site_dir)
+    pdfs = sorted(k for k in site if k.endswith(".pdf") and "/figures/" not in k)
+    assert pdfs == ["1.0/unearthing-the-cost-1.0.pdf", "1.1/unearthing-the-cost-1.1.pdf"]
+    assert [k for k in sorted(set(site) | set(reference)) if site.get(k) != reference.get(k)] == []
+    assert tree(remote.root / "figures") == tree(local.root / "figures")
+    # the cache entries the workers produced are those of the local runs
+    assert cache_tree(remote) == cache_tree(local)
+    stored = [p.read_text() for p in (remote.work_dir / "cache").glob("*/executed.ipynb")]
+    assert len(stored) == 7
+    # printed paths (a notebook showing where it saved a figure) are stored
+    # without the worker's temporary folder or this machine's project folder
+    assert not [t for t in stored if "reprobook-worker-" in t or str(remote.root) in t]
+    assert any("PosixPath('figures/mining-sites-per-year.svg')" in t for t in stored)
+    assert result.pdf is not None and result.pdf.name == "unearthing-the-cost-1.1.pdf"
 
 
 def test_cli_uses_the_scheduler_from_the_environment(tmp_path, cluster):
@@ -161,3 +207,20 @@ def test_a_worker_without_the_lock_says_what_differs(tmp_path, cluster):
     assert "does not have the project's environment (requirements.lock)" in message
     assert "pandas" in message and "(lock: 0.0.1)" in message
     assert "no-such-package is not installed" in message
+
+
+def test_a_worker_with_another_engine_says_so(tmp_path):
+    """The worker compares the engine part of the cache key (one list of
+    engine files, cache.NOTEBOOK_ENGINE_FILES) with its own, before running."""
+    from reprobook.execute import plan
+    from reprobook.pipeline.cache import engine_component
+
+    project = load_project(make_chained_project(tmp_path / "p"))
+    run = next(r for r in plan(project) if r.spec.name == "a")
+    assert run.components["engine"] == engine_component()
+    job = dask_executor.payload(project, run, None)
+    job["components"] = {**job["components"], "engine": "0.0:another-engine"}
+    reply = dask_executor.remote_run(job)
+    assert reply["error"].startswith("notebooks/a.ipynb: the reprobook engine on Dask worker")
+    assert "client 0.0:another-engine" in reply["error"]
+    assert f"worker {engine_component()}" in reply["error"]

@@ -14,7 +14,9 @@ The client then commits it into the local cache exactly as a local run's
 
 Workers need the project's environment (requirements.lock, with this
 engine installed): each task first compares the worker's installed versions
-with the lock and its engine files with the client's, and says what differs.
+with the lock, and the engine part of the cache key (the engine code
+notebooks run: cache.NOTEBOOK_ENGINE_FILES) with the client's, and says what
+differs.
 
 Faults: a worker that dies mid-run is rescheduled by the scheduler on
 another worker (`distributed.scheduler.allowed-failures`, default 3);
@@ -34,16 +36,21 @@ import time
 import uuid
 from pathlib import Path
 
-from .. import __version__
 from ..errors import BuildError, NotebookError
 from ..project import NotebookSpec, Project, load_project
 from ..validate import resource_paths
 from .cache import (EXECUTED_NAME, LOCK_FILE, MANIFEST_NAME, PlannedRun, commit, components,
-                    key_of, new_scratch, package_folder, upstream_file)
+                    engine_component, key_of, new_scratch, package_folder, upstream_file)
 from .local import OnDone, drive
-from .runner import CONFIG_FILES, ENGINE_DIR, run_notebook
+from .runner import CONFIG_FILES, run_notebook
 
 RETRIES = 2  # task retries after an exception outside the notebook
+# Files at least this large are sent to the cluster once per build
+# (client.scatter, keyed by content hash) and passed to each task as a
+# future: every notebook reading the same large raster or microdata file
+# then reuses the copy already on the cluster (workers fetch it from each
+# other) instead of the client sending the bytes again with each task.
+SCATTER_BYTES = 1 << 20
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
 WORKER_WAIT = 60  # seconds to wait for a first worker
 
@@ -76,23 +83,42 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes
     return files, list(project.assets)
 
 
-@functools.lru_cache(maxsize=1)
-def engine_digest() -> str:
-    """Hash of the engine's own files (what must be the same on every worker)."""
-    h = hashlib.sha256()
-    for path in sorted(ENGINE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(ENGINE_DIR).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+class Shipper:
+    """Large files by content hash -> their future on the cluster, for one build."""
+
+    def __init__(self, client, threshold: int = SCATTER_BYTES):
+        self.client, self.threshold = client, threshold
+        self.futures: dict[str, object] = {}
+        self.scattered_bytes = 0
+
+    def __call__(self, files: dict[str, bytes]) -> dict:
+        shipped = {}
+        for relative, data in files.items():
+            if len(data) < self.threshold:
+                shipped[relative] = data
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in self.futures:
+                self.futures[digest] = self.client.scatter(data, hash=False)
+                self.scattered_bytes += len(data)
+            shipped[relative] = self.futures[digest]
+        return shipped
+
+    def release(self) -> None:
+        for future in self.futures.values():
+            future.release()
+        self.futures.clear()
 
 
-def payload(project: Project, run: PlannedRun, timeout: int | None) -> dict:
+def payload(project: Project, run: PlannedRun, timeout: int | None, ship=None) -> dict:
+    """A task's argument. With `ship` (a Shipper), large files are futures,
+    which Dask replaces by their bytes before the task runs."""
     files, dirs = project_files(project, run.spec)
+    if ship is not None:
+        files = ship(files)
     return {"notebook": run.spec.name, "path": run.spec.path, "profile": project.profile,
             "key": run.key, "components": run.components, "timeout": timeout,
-            "files": files, "dirs": dirs, "engine": __version__,
-            "engine_digest": engine_digest()}
+            "files": files, "dirs": dirs}
 
 
 def _connect(address: str):
@@ -152,9 +178,10 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
     from distributed.scheduler import KilledWorker
 
     client = _connect(address)
+    ship = Shipper(client)
 
     def start(run: PlannedRun):
-        return client.submit(remote_run, payload(project, run, timeout), pure=False,
+        return client.submit(remote_run, payload(project, run, timeout, ship), pure=False,
                              retries=retries, key=f"reprobook-{run.spec.name}-{uuid.uuid4().hex}")
 
     def finish(run: PlannedRun, future) -> Path:
@@ -183,6 +210,7 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
                          wait_any=lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
                          finish=finish, on_done=on_done)
     finally:
+        ship.release()
         client.close()
 
 
@@ -223,10 +251,11 @@ def remote_run(job: dict) -> dict:
     {"error": message} for a failure of the notebook itself)."""
     started = time.monotonic()
     where = _worker_name()
-    if job["engine"] != __version__ or job["engine_digest"] != engine_digest():
+    if job["components"].get("engine") != engine_component():
         return {"error": f"{job['path']}: the reprobook engine on Dask worker {where} differs "
-                         "from the client's (install the same commit of the project on the "
-                         "workers; docs/pipelines.md)"}
+                         f"from the client's (worker {engine_component()}, client "
+                         f"{job['components'].get('engine')}; install the same commit of the "
+                         "project on the workers: docs/pipelines.md)"}
     lock = job["files"].get(LOCK_FILE)
     if lock is not None:
         problems = environment_problems(lock.decode("utf-8"))

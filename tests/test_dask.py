@@ -224,3 +224,52 @@ def test_a_worker_with_another_engine_says_so(tmp_path):
     assert reply["error"].startswith("notebooks/a.ipynb: the reprobook engine on Dask worker")
     assert "client 0.0:another-engine" in reply["error"]
     assert f"worker {engine_component()}" in reply["error"]
+
+
+def test_a_notebook_whose_worker_dies_every_time_stops_the_build_cleanly(tmp_path):
+    """The give-up path. Notebook c kills the worker running it (as a worker
+    killed for using too much memory would die) on every attempt. Workers run
+    under nannies, which restart them; the scheduler allows one failure, so
+    the second death gives up. `reprobook build` then stops with one message
+    naming the notebook, no traceback; the cache keeps c's previous entry
+    whole (no scratch or half-moved folder), and the published site is the
+    one from before, byte for byte."""
+    import subprocess
+    import sys
+
+    project = load_project(make_chained_project(tmp_path / "p"))
+    build(project)
+    site_before = tree(project.site_dir)
+    cache_before = cache_tree(project)
+    nb = project.root / "notebooks/c.ipynb"
+    nb.write_text(nb.read_text().replace(
+        "import time\\n", "import os, signal, time\\nos.kill(os.getppid(), signal.SIGKILL)\\n", 1))
+    assert "SIGKILL" in nb.read_text()
+    worker_tmp = tmp_path / "worker-tmp"
+    worker_tmp.mkdir()
+    cluster = start_cluster(tmp_path / "dask", workers=2, nanny=True,
+                            env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+                                 "TMPDIR": str(worker_tmp)})
+    try:
+        pids_before = set(cluster.worker_pids().values())
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "reprobook", "build", "--root",
+                               str(project.root), "--scheduler", cluster.address],
+                              capture_output=True, text=True, timeout=300)
+        took = time.monotonic() - started
+        pids_after = set(cluster.worker_pids().values())
+    finally:
+        cluster.stop()
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output
+    message = " ".join(done.stderr.split())  # rich wraps long lines
+    assert "Build stopped: notebooks/c.ipynb: the Dask workers running it died" in message
+    assert "allowed-failures" in message and "nothing of this notebook was cached" in message
+    assert "The previously published site (if any) is unchanged." in message
+    # both workers were killed once each (and restarted by their nannies)
+    assert len(pids_before) == 2 and not pids_before & pids_after, (pids_before, pids_after)
+    assert took < 240
+    assert tree(project.site_dir) == site_before
+    assert cache_tree(project) == cache_before  # c and d keep their previous, whole entries
+    assert [p.name for p in project.work_dir.iterdir() if p.name.startswith(("run-", "old-"))] == []

@@ -190,7 +190,8 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
         except KilledWorker as exc:
             raise NotebookError(
                 f"{run.spec.path}: the Dask workers running it died, on every attempt the "
-                f"scheduler allows (distributed.scheduler.allowed-failures): {exc}. Often a "
+                f"scheduler allows (distributed.scheduler.allowed-failures): "
+                f"{str(exc).rstrip('.')}. Often a "
                 "worker out of memory; nothing of this notebook was cached") from None
         except CancelledError:
             raise NotebookError(f"{run.spec.path}: its Dask task was cancelled (the connection "

@@ -25,6 +25,7 @@ from reprobook.project import load_project
 
 from .conftest import copy_project
 from .dask_cluster import free_port, start_cluster
+from .conftest import write_notebook
 from .test_pipeline import make_chained_project
 
 
@@ -273,3 +274,93 @@ def test_a_notebook_whose_worker_dies_every_time_stops_the_build_cleanly(tmp_pat
     assert tree(project.site_dir) == site_before
     assert cache_tree(project) == cache_before  # c and d keep their previous, whole entries
     assert [p.name for p in project.work_dir.iterdir() if p.name.startswith(("run-", "old-"))] == []
+
+
+def test_a_large_input_is_sent_to_the_cluster_once(tmp_path, cluster, monkeypatch):
+    """Three notebooks read the same large input: the client scatters its
+    bytes once (keyed by content hash) and every task gets the same future;
+    the notebooks compute what they compute locally. (The threshold is
+    lowered so a 40 KB fixture counts as large.)"""
+    from distributed import Future
+
+    root = make_chained_project(tmp_path / "remote")
+    rows = "".join(f"{i},{i * 7 % 1000}\n" for i in range(1, 4001))
+    (root / "data/raw/alpha.csv").write_text("id,amount\n" + rows)
+    for name in ("e", "f"):
+        write_notebook(root / f"notebooks/{name}.ipynb", name, "alpha", name)
+    yml = root / "reprobook.yml"
+    yml.write_text(yml.read_text().replace("pdf: mini.pdf", "  - path: notebooks/e.ipynb\n"
+                                           "    inputs: [alpha]\n  - path: notebooks/f.ipynb\n"
+                                           "    inputs: [alpha]\npdf: mini.pdf"))
+    from reprobook.validate import rehash
+
+    rehash(load_project(root))
+    local = load_project(shutil.copytree(root, tmp_path / "local"))
+    remote = load_project(root)
+    big = (root / "data/raw/alpha.csv").stat().st_size
+    monkeypatch.setattr(dask_executor, "SCATTER_BYTES", big)
+    shippers, sent = [], {}
+    real_shipper, real_payload = dask_executor.Shipper, dask_executor.payload
+
+    def shipper(client, threshold=None):
+        shippers.append(real_shipper(client, threshold))
+        return shippers[-1]
+
+    def payload(project, run, timeout, ship=None):
+        job = real_payload(project, run, timeout, ship)
+        if "data/raw/alpha.csv" in job["files"]:  # only declared inputs are sent
+            sent[run.spec.name] = job["files"]["data/raw/alpha.csv"]
+        return job
+
+    monkeypatch.setattr(dask_executor, "Shipper", shipper)
+    monkeypatch.setattr(dask_executor, "payload", payload)
+    result = check(remote, scheduler=cluster.address)
+    assert sorted(sent) == ["a", "e", "f"]
+    assert all(isinstance(f, Future) for f in sent.values())
+    assert len({f.key for f in sent.values()}) == 1
+    assert len(shippers) == 1 and shippers[0].scattered_bytes >= big
+    assert shippers[0].scattered_bytes < 2 * big  # once, not once per task
+    total = sum(i * 7 % 1000 for i in range(1, 4001))
+    assert result.facts["e.total"]["value"] == result.facts["f.total"]["value"] == total
+    assert result.facts["chain.quadruple"]["value"] == 4 * total
+    check(local)
+    assert cache_tree(remote) == cache_tree(local)
+
+
+def test_a_large_input_lost_with_its_worker_is_sent_again(tmp_path, cluster, monkeypatch):
+    """The worker holding a scattered input dies before the notebook runs:
+    the task is cancelled for lost dependencies; the client sends the input
+    again, reruns the notebook, and the build succeeds."""
+    from distributed import Client
+
+    project = load_project(make_chained_project(tmp_path / "p"))
+    monkeypatch.setattr(dask_executor, "SCATTER_BYTES", 1)  # every file counts as large
+    real_call = dask_executor.Shipper.__call__
+    killed = []
+
+    def ship(self, files):
+        shipped = real_call(self, files)
+        if not killed:  # once: kill the worker holding the files just sent
+            future = self.futures[next(iter(self.futures))]
+            with Client(cluster.address, timeout="10s", set_as_default=False) as client:
+                holder = next(iter(client.who_has([future])[future.key]))
+                pid = client.run(os.getpid, workers=[holder])[holder]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            deadline = time.monotonic() + 30
+            while future.status != "cancelled" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert future.status == "cancelled"
+        return shipped
+
+    monkeypatch.setattr(dask_executor.Shipper, "__call__", ship)
+    try:
+        result = check(project, scheduler=cluster.address)
+    finally:
+        victim = next(w for w in cluster.workers if w.pid in killed)
+        victim.wait(timeout=10)
+        cluster.workers.remove(victim)
+        cluster.add_worker(tmp_path / "replacement")
+    assert killed
+    assert result.facts["chain.quadruple"]["value"] == 14000
+    assert sorted(result.executed) == ["a", "b", "c", "d"]

@@ -23,6 +23,11 @@ another worker (`distributed.scheduler.allowed-failures`, default 3);
 an exception raised outside the notebook (a worker's disk, a broken
 connection) is retried `retries` times; a notebook's own failure or
 timeout is reported with its name and never retried (it would fail again).
+
+Large files (SCATTER_BYTES or more: rasters, microdata) are not put into
+every task: `Shipper` scatters each once per build, keyed by content hash,
+and tasks get a reference; if the cluster loses one (every worker holding
+it died), the client sends it again and reruns the notebook, once.
 """
 
 from __future__ import annotations
@@ -86,8 +91,9 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes
 class Shipper:
     """Large files by content hash -> their future on the cluster, for one build."""
 
-    def __init__(self, client, threshold: int = SCATTER_BYTES):
-        self.client, self.threshold = client, threshold
+    def __init__(self, client, threshold: int | None = None):
+        self.client = client
+        self.threshold = SCATTER_BYTES if threshold is None else threshold
         self.futures: dict[str, object] = {}
         self.scattered_bytes = 0
 
@@ -103,6 +109,14 @@ class Shipper:
                 self.scattered_bytes += len(data)
             shipped[relative] = self.futures[digest]
         return shipped
+
+    def forget_lost(self) -> bool:
+        """Drop the large files the cluster lost (every worker holding one
+        died); the next payload sends them again. True if any was lost."""
+        lost = [d for d, f in self.futures.items() if f.status in ("cancelled", "lost", "error")]
+        for digest in lost:
+            self.futures.pop(digest).release()
+        return bool(lost)
 
     def release(self) -> None:
         for future in self.futures.values():
@@ -180,11 +194,23 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
     client = _connect(address)
     ship = Shipper(client)
 
+    sent: dict[str, list] = {}  # notebook -> the scattered files its task reads
+
     def start(run: PlannedRun):
-        return client.submit(remote_run, payload(project, run, timeout, ship), pure=False,
+        job = payload(project, run, timeout, ship)
+        sent[run.spec.name] = [f for f in job["files"].values() if not isinstance(f, bytes)]
+        return client.submit(remote_run, job, pure=False,
                              retries=retries, key=f"reprobook-{run.spec.name}-{uuid.uuid4().hex}")
 
-    def finish(run: PlannedRun, future) -> Path:
+    def wait_any(futures: list) -> list:
+        """The finished futures; a cancelled one counts as finished (`finish`
+        says why), where distributed.wait raises."""
+        try:
+            return list(wait(futures, return_when="FIRST_COMPLETED").done)
+        except CancelledError:
+            return [f for f in futures if f.done() or f.cancelled()]
+
+    def finish(run: PlannedRun, future, resent: bool = False) -> Path:
         try:
             reply = future.result()
         except KilledWorker as exc:
@@ -194,8 +220,16 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
                 f"{str(exc).rstrip('.')}. Often a "
                 "worker out of memory; nothing of this notebook was cached") from None
         except CancelledError:
-            raise NotebookError(f"{run.spec.path}: its Dask task was cancelled (the connection "
-                                f"to the scheduler at {address} was lost?)") from None
+            lost = any(f.status != "finished" for f in sent[run.spec.name])
+            if lost and not resent:
+                # a large input died with the only workers holding it: send
+                # it again and run the notebook again, once
+                ship.forget_lost()
+                return finish(run, start(run), resent=True)
+            why = ("the workers holding its large inputs died, twice" if lost else
+                   f"the connection to the scheduler at {address} was lost?")
+            raise NotebookError(f"{run.spec.path}: its Dask task was cancelled ({why}); "
+                                "nothing of this notebook was cached") from None
         except Exception as exc:  # raised on the worker outside the notebook, after retries
             raise NotebookError(f"{run.spec.path}: failed on the Dask cluster after "
                                 f"{retries + 1} attempts: {type(exc).__name__}: {exc}") from None
@@ -208,7 +242,7 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
     try:
         with client.as_current():  # distributed.wait uses the current client
             return drive(project, runs, start=start,
-                         wait_any=lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
+                         wait_any=wait_any,
                          finish=finish, on_done=on_done)
     finally:
         ship.release()

@@ -58,6 +58,13 @@ class Cluster:
                 client.wait_for_workers(len(self.workers), timeout=60)
         return proc
 
+    def replace(self, pid: int, folder: Path) -> None:
+        """A worker a test killed (no nanny): reap it, start another in its place."""
+        dead = next(w for w in self.workers if w.pid == pid)
+        dead.wait(timeout=10)
+        self.workers.remove(dead)
+        self.add_worker(folder)
+
     def stop(self) -> None:
         for proc in [*self.workers, self.scheduler]:
             if proc.poll() is None:

@@ -161,11 +161,7 @@ def test_a_worker_killed_mid_run_is_retried_elsewhere(tmp_path, cluster):
     local = load_project(shutil.copytree(tmp_path / "p-source", tmp_path / "local"))
     check(local)
     assert cache_tree(project) == cache_tree(local)
-    # put a second worker back for the other tests
-    killed = next(w for w in cluster.workers if w.pid == pid)
-    killed.wait(timeout=10)
-    cluster.workers.remove(killed)
-    cluster.add_worker(tmp_path / "replacement")
+    cluster.replace(pid, tmp_path / "replacement")  # two workers again for the other tests
 
 
 def test_a_timed_out_notebook_is_named_and_nothing_is_cached(tmp_path, cluster):
@@ -357,10 +353,8 @@ def test_a_large_input_lost_with_its_worker_is_sent_again(tmp_path, cluster, mon
     try:
         result = check(project, scheduler=cluster.address)
     finally:
-        victim = next(w for w in cluster.workers if w.pid in killed)
-        victim.wait(timeout=10)
-        cluster.workers.remove(victim)
-        cluster.add_worker(tmp_path / "replacement")
+        if killed:
+            cluster.replace(killed[0], tmp_path / "replacement")
     assert killed
     assert result.facts["chain.quadruple"]["value"] == 14000
     assert sorted(result.executed) == ["a", "b", "c", "d"]

@@ -65,8 +65,8 @@ def _relative(project: Project, path: Path) -> str:
     return path.resolve().relative_to(project.root.resolve()).as_posix()
 
 
-def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes], list[str]]:
-    """What a worker needs to run `spec`: {relative path: bytes}, plus the
+def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, Path], list[str]]:
+    """What a worker needs to run `spec`: {relative path: file}, plus the
     asset folders loading the project checks exist (sent empty)."""
     root = project.root
     paths: set[Path] = set()
@@ -84,29 +84,36 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes
             paths |= {p for p in package_folder(project, package).rglob("*")
                       if p.is_file() and "__pycache__" not in p.parts}
     paths |= {upstream_file(project, name, rel) for name, rel in spec.upstream}
-    files = {_relative(project, p): p.read_bytes() for p in sorted(paths)}
-    return files, list(project.assets)
+    return {_relative(project, p): p for p in sorted(paths)}, list(project.assets)
 
 
 class Shipper:
-    """Large files by content hash -> their future on the cluster, for one build."""
+    """Large files by content hash -> their future on the cluster, for one
+    build. A large file is read and hashed once (while its size and mtime
+    stay the same), not once per task."""
 
     def __init__(self, client, threshold: int | None = None):
         self.client = client
         self.threshold = SCATTER_BYTES if threshold is None else threshold
         self.futures: dict[str, object] = {}
+        self.digests: dict[tuple, str] = {}  # (path, size, mtime) -> sha256
         self.scattered_bytes = 0
 
-    def __call__(self, files: dict[str, bytes]) -> dict:
+    def __call__(self, files: dict[str, Path]) -> dict:
         shipped = {}
-        for relative, data in files.items():
-            if len(data) < self.threshold:
-                shipped[relative] = data
+        for relative, path in files.items():
+            stat = path.stat()
+            if stat.st_size < self.threshold:
+                shipped[relative] = path.read_bytes()
                 continue
-            digest = hashlib.sha256(data).hexdigest()
+            seen = (str(path), stat.st_size, stat.st_mtime_ns)
+            digest = self.digests.get(seen)
             if digest not in self.futures:
-                self.futures[digest] = self.client.scatter(data, hash=False)
-                self.scattered_bytes += len(data)
+                data = path.read_bytes()
+                digest = self.digests[seen] = hashlib.sha256(data).hexdigest()
+                if digest not in self.futures:
+                    self.futures[digest] = self.client.scatter(data, hash=False)
+                    self.scattered_bytes += len(data)
             shipped[relative] = self.futures[digest]
         return shipped
 
@@ -127,9 +134,8 @@ class Shipper:
 def payload(project: Project, run: PlannedRun, timeout: int | None, ship=None) -> dict:
     """A task's argument. With `ship` (a Shipper), large files are futures,
     which Dask replaces by their bytes before the task runs."""
-    files, dirs = project_files(project, run.spec)
-    if ship is not None:
-        files = ship(files)
+    paths, dirs = project_files(project, run.spec)
+    files = ship(paths) if ship is not None else {r: p.read_bytes() for r, p in paths.items()}
     return {"notebook": run.spec.name, "path": run.spec.path, "profile": project.profile,
             "key": run.key, "components": run.components, "timeout": timeout,
             "files": files, "dirs": dirs}

@@ -31,7 +31,10 @@ from .test_pipeline import make_chained_project
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    running = start_cluster(tmp_path_factory.mktemp("dask"), workers=2)
+    folder = tmp_path_factory.mktemp("dask")
+    (folder / "tmp").mkdir()
+    # a worker killed mid-run leaves its temporary project folder: here, not in /tmp
+    running = start_cluster(folder, workers=2, env={"TMPDIR": str(folder / "tmp")})
     yield running
     running.stop()
 

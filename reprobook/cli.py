@@ -122,13 +122,14 @@ def _print_plan(project) -> None:
 
 @main.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text",
-              help="text (default: the graph, then its Mermaid source) or mermaid (only the source).")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",
+              help="text (default: the graph, then its Mermaid source), mermaid (only the "
+                   "Mermaid source) or dot (Graphviz source, for `dot -Tsvg`).")
 @click.option("--plan/--no-plan", "with_plan", default=True,
               help="Mark what would execute (hashes the inputs; --no-plan only reads reprobook.yml).")
 def dag(root, fmt, with_plan):
     """Print the notebook graph: which notebook reads which data and which
-    other notebook's outputs; as text and as Mermaid source for docs."""
+    other notebook's outputs; as text, or as Mermaid or Graphviz source for docs."""
     from .pipeline import graph
 
     try:
@@ -136,8 +137,9 @@ def dag(root, fmt, with_plan):
         runs = {r.spec.name: r for r in execution.plan(project)} if with_plan else None
     except BuildError as exc:
         _fail(exc)
-    if fmt == "mermaid":
-        click.echo(graph.render_mermaid(project.notebooks, runs), nl=False)
+    if fmt in ("mermaid", "dot"):
+        render = graph.render_mermaid if fmt == "mermaid" else graph.render_dot
+        click.echo(render(project.notebooks, runs), nl=False)
         return
     click.echo(graph.render_text(project.notebooks, runs), nl=False)
     click.echo("\nMermaid (paste into a ```mermaid block):\n")

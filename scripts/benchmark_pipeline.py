@@ -13,6 +13,15 @@ slots - the notebooks' own measured work) / 24: kernel start, shipping
 files, waiting for upstreams, committing to the cache.
 
     .venv/bin/python scripts/benchmark_pipeline.py [--work 2.0]
+
+With --large-mb N, instead: 8 notebooks all reading the same generated
+N MiB input, on the 2-worker cluster, the input sent to the cluster once
+(scattered, the default for files of SCATTER_BYTES or more) against sent
+with every task; the notebooks only hash the file, so the difference is the
+shipping. Notebooks run through the executor directly (the generated binary
+input is not a table the data validator would read).
+
+    .venv/bin/python scripts/benchmark_pipeline.py --large-mb 64
 """
 
 from __future__ import annotations
@@ -92,10 +101,95 @@ def timed(source: Path, dest: Path, **options) -> tuple[float, float]:
     return wall, work
 
 
+LARGE_READERS = 8
+
+
+def make_large_project(root: Path, megabytes: int) -> Path:
+    """The mini project plus a generated binary resource `big` of
+    `megabytes` MiB (deterministic bytes) and 8 notebooks hashing it."""
+    import hashlib
+
+    make_mini_project(root)
+    block = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(1 << 15))  # 1 MiB
+    with open(root / "data/raw/big.bin", "wb") as out:
+        for _ in range(megabytes):
+            out.write(block)
+    descriptor = json.loads((root / "data/raw/datapackage.json").read_text())
+    descriptor["resources"].append({"name": "big", "path": "big.bin", "title": "big",
+                                    "description": "generated benchmark input", "format": "bin",
+                                    "hash": "sha256:", "sources": [{"title": "benchmark"}]})
+    (root / "data/raw/datapackage.json").write_text(json.dumps(descriptor, indent=2))
+    entries = []
+    for i in range(LARGE_READERS):
+        name = f"r{i}"
+        _notebook(root / f"notebooks/{name}.ipynb",
+                  f"from reprobook.notebook import Step\nstep = Step('{name}')",
+                  "import hashlib\n"
+                  "digest = hashlib.sha256(step.input_path('big').read_bytes()).hexdigest()\n"
+                  f"step.fact('{name}.digest', digest[:12], unit='sha256')",
+                  "step.finish()")
+        entries += [f"  - path: notebooks/{name}.ipynb", "    inputs: [big]"]
+    lines = (root / "reprobook.yml").read_text().splitlines()
+    at = lines.index("pdf: mini.pdf")
+    (root / "reprobook.yml").write_text("\n".join(lines[:at] + entries + lines[at:]) + "\n")
+    return root
+
+
+def large_input(megabytes: int) -> None:
+    from reprobook.execute import plan
+    from reprobook.pipeline import dask as dask_executor
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-large-"))
+    try:
+        source = make_large_project(tmp / "source", megabytes)
+        cluster = start_cluster(tmp / "cluster", workers=2)
+        rows = {}
+        try:
+            for label, threshold in (("sent with every task", 1 << 62),
+                                     ("scattered once (default)", dask_executor.SCATTER_BYTES)):
+                dest = tmp / label.split()[0]
+                shutil.copytree(source, dest)
+                project = load_project(dest)
+                runs = [r for r in plan(project) if r.spec.name.startswith("r")]
+                shipped = {"scattered": 0}
+                real = dask_executor.Shipper
+
+                def shipper(client, _threshold=None, threshold=threshold):
+                    ship = real(client, threshold)
+                    shipped["ship"] = ship
+                    return ship
+
+                dask_executor.Shipper = shipper
+                try:
+                    start = time.perf_counter()
+                    dask_executor.execute(project, runs, cluster.address)
+                    wall = time.perf_counter() - start
+                finally:
+                    dask_executor.Shipper = real
+                scattered = shipped["ship"].scattered_bytes
+                per_task = LARGE_READERS * megabytes * (1 << 20) if not scattered else 0
+                rows[label] = (wall, (scattered + per_task) / (1 << 20))
+        finally:
+            cluster.stop()
+        print(f"{LARGE_READERS} notebooks reading the same {megabytes} MiB input, Dask cluster "
+              "of 2 workers x 1 thread\n")
+        print("| large input | wall time | input bytes the client sends |")
+        print("|---|---:|---:|")
+        for label, (wall, sent) in rows.items():
+            print(f"| {label} | {wall:.1f} s | {sent:.0f} MiB |")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=float, default=2.0, help="seconds of work per notebook")
+    parser.add_argument("--large-mb", type=int, default=0,
+                        help="measure shipping one large input instead (MiB)")
     args = parser.parse_args()
+    if args.large_mb:
+        large_input(args.large_mb)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     try:
         source = make_project(tmp / "source", calibrate(args.work))

@@ -1,6 +1,8 @@
 """A real Dask cluster on 127.0.0.1 for the tests and the benchmark: one
-`dask scheduler` and N `dask worker` processes (no nanny, so a worker's PID
-is the worker itself), on free ports, stopped by PID."""
+`dask scheduler` and N `dask worker` processes (by default without a nanny,
+so a worker's PID is the worker itself; with `nanny=True` each worker runs
+under a nanny process that restarts it when it dies, as in production), on
+free ports, stopped by PID."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Cluster:
     workers: list[subprocess.Popen] = field(default_factory=list)
     log_dir: Path | None = None
     env: dict | None = None
+    nanny: bool = False
 
     def worker_pids(self) -> dict[str, int]:
         """Worker address -> PID, from the scheduler."""
@@ -46,13 +49,21 @@ class Cluster:
         log = open(folder / "worker.log", "wb")
         proc = subprocess.Popen(
             [str(BIN / "dask"), "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-             "--no-nanny", "--no-dashboard", "--local-directory", str(folder)],
+             "--nanny" if self.nanny else "--no-nanny", "--no-dashboard",
+             "--local-directory", str(folder)],
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
         self.workers.append(proc)
         if wait:
             with Client(self.address, timeout="10s", set_as_default=False) as client:
                 client.wait_for_workers(len(self.workers), timeout=60)
         return proc
+
+    def replace(self, pid: int, folder: Path) -> None:
+        """A worker a test killed (no nanny): reap it, start another in its place."""
+        dead = next(w for w in self.workers if w.pid == pid)
+        dead.wait(timeout=10)
+        self.workers.remove(dead)
+        self.add_worker(folder)
 
     def stop(self) -> None:
         for proc in [*self.workers, self.scheduler]:
@@ -66,8 +77,11 @@ class Cluster:
                 proc.wait()
 
 
-def start_cluster(tmp: Path, workers: int = 2, env: dict | None = None) -> Cluster:
-    """Scheduler + `workers` single-threaded workers; returns once all joined."""
+def start_cluster(tmp: Path, workers: int = 2, env: dict | None = None,
+                  nanny: bool = False) -> Cluster:
+    """Scheduler + `workers` single-threaded workers; returns once all joined.
+    `env` is added to the environment of the scheduler and the workers (e.g.
+    DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES)."""
     from distributed import Client
 
     tmp.mkdir(parents=True, exist_ok=True)
@@ -78,7 +92,7 @@ def start_cluster(tmp: Path, workers: int = 2, env: dict | None = None) -> Clust
     scheduler = subprocess.Popen(
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
          "--no-dashboard"], stdout=log, stderr=subprocess.STDOUT, env=environment)
-    cluster = Cluster(address, scheduler, log_dir=tmp, env=environment)
+    cluster = Cluster(address, scheduler, log_dir=tmp, env=environment, nanny=nanny)
     try:
         for n in range(workers):
             cluster.add_worker(tmp / f"worker-{n}", wait=False)

@@ -78,3 +78,10 @@ def test_saving_outputs_in_the_notebook_does_not_invalidate(mini):
     nb.metadata["widgets"] = {"x": 1}
     nbformat.write(nb, path)
     assert build(mini).executed == []
+
+
+def test_every_engine_file_in_the_key_exists():
+    """A renamed engine file must not silently drop out of every cache key."""
+    from reprobook.pipeline.cache import ENGINE_ROOT, NOTEBOOK_ENGINE_FILES
+
+    assert [n for n in NOTEBOOK_ENGINE_FILES if not (ENGINE_ROOT / n).is_file()] == []

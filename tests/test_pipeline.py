@@ -4,6 +4,9 @@ inputs, topological order, chained cache keys, graph errors, dry-run and
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -222,6 +225,120 @@ def test_dag_prints_text_and_mermaid(chained):
     assert '  nb_a -- "figures/alpha-total.csv" --> nb_c' in result.output
     assert "  data_beta --> nb_c" in result.output
     assert "classDef" not in result.output
+
+
+DOT_TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<id>[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?)'
+                       r'|(?P<arrow>->)|(?P<punct>[{}\[\]=;,]))')
+
+
+def parse_dot(source: str) -> tuple[dict[str, dict], list[tuple[str, str, dict]]]:
+    """A strict parser for the DOT subset a digraph needs (statements: graph
+    attributes, node/edge defaults, nodes, edge chains, each with optional
+    [attr=value, ...]): returns (nodes, edges) with unquoted IDs, or raises
+    ValueError on anything that is not valid DOT of that form."""
+    tokens, pos = [], 0
+    while pos < len(source):
+        if source[pos:].strip() == "":
+            break
+        m = DOT_TOKEN.match(source, pos)
+        if not m or m.end() == pos:
+            raise ValueError(f"bad DOT at {source[pos:pos + 30]!r}")
+        kind = m.lastgroup
+        text = m.group(kind)
+        if kind == "string":
+            text = re.sub(r'\\(.)', r'\1', text[1:-1])
+            kind = "id"
+        tokens.append((kind, text))
+        pos = m.end()
+    tokens.append(("end", ""))
+    at = 0
+
+    def take(kind, text=None):
+        nonlocal at
+        k, t = tokens[at]
+        if k != kind or (text is not None and t != text):
+            raise ValueError(f"expected {text or kind}, got {t!r} (token {at})")
+        at += 1
+        return t
+
+    def attrs() -> dict:
+        found = {}
+        if tokens[at] != ("punct", "["):
+            return found
+        take("punct", "[")
+        while tokens[at] != ("punct", "]"):
+            key = take("id")
+            take("punct", "=")
+            found[key] = take("id")
+            if tokens[at] == ("punct", ","):
+                take("punct", ",")
+        take("punct", "]")
+        return found
+
+    nodes, edges = {}, []
+    take("id", "digraph")
+    if tokens[at][0] == "id":
+        take("id")
+    take("punct", "{")
+    while tokens[at] != ("punct", "}"):
+        first = take("id")
+        if tokens[at] == ("punct", "="):
+            take("punct", "=")
+            take("id")
+        elif first in ("node", "edge", "graph") and tokens[at] == ("punct", "["):
+            attrs()
+        elif tokens[at][0] == "arrow":
+            chain = [first]
+            while tokens[at][0] == "arrow":
+                take("arrow")
+                chain.append(take("id"))
+            found = attrs()
+            edges += [(a, b, found) for a, b in zip(chain, chain[1:])]
+        else:
+            nodes[first] = attrs()
+        take("punct", ";")
+    take("punct", "}")
+    take("end")
+    return nodes, edges
+
+
+def test_dag_prints_graphviz_dot(chained):
+    """`--format dot` is valid DOT (a strict parser here; Graphviz's own `dot`
+    too when it is installed) with one edge per file a notebook reads."""
+    result = CliRunner().invoke(main, ["dag", "--format", "dot", "--root", str(chained.root)])
+    assert result.exit_code == 0, result.output
+    nodes, edges = parse_dot(result.output)
+    expected = set()
+    for spec in chained.notebooks:
+        expected |= {(f"data:{r}", f"notebook:{spec.name}", "") for r in spec.inputs}
+        expected |= {(f"notebook:{n}", f"notebook:{spec.name}", p) for n, p in spec.upstream}
+    assert {(a, b, e.get("label", "")) for a, b, e in edges} == expected
+    assert ("notebook:a", "notebook:c", "figures/alpha-total.csv") in expected
+    assert len(edges) == len(expected)  # no edge twice
+    assert {a for a, _, _ in edges} | {b for _, b, _ in edges} <= set(nodes)
+    assert nodes["data:alpha"]["shape"] == "cylinder"
+    assert nodes["notebook:c"]["tooltip"] == "notebooks/c.ipynb"
+    assert all(nodes[f"notebook:{s.name}"].get("style") == "filled" for s in chained.notebooks)
+    check(chained)  # now everything is cached: nothing is marked
+    result = CliRunner().invoke(main, ["dag", "--format", "dot", "--root", str(chained.root)])
+    nodes, _ = parse_dot(result.output)
+    assert not any("style" in attrs for attrs in nodes.values())
+    if shutil.which("dot"):
+        svg = subprocess.run(["dot", "-Tsvg"], input=result.output, capture_output=True,
+                             text=True, check=True).stdout
+        assert svg.count('class="edge"') == len(expected)
+    with pytest.raises(ValueError):
+        parse_dot(result.output.replace("->", "-", 1))
+
+
+def test_dot_quotes_awkward_names():
+    from reprobook.pipeline.graph import render_dot
+    from reprobook.project import NotebookSpec
+
+    spec = NotebookSpec(path='notebooks/we"ird\\name.ipynb', inputs=['a "b"'], outputs=[])
+    nodes, edges = parse_dot(render_dot([spec]))
+    assert edges == [('data:a "b"', f"notebook:{spec.name}", {})]
+    assert nodes[f"notebook:{spec.name}"]["tooltip"] == 'notebooks/we"ird\\name.ipynb'
 
 
 def test_real_book_graph_is_flat_and_unchanged():

@@ -1,6 +1,6 @@
 """Notebook execution, split in parts the executors share:
 
-    graph   which notebook consumes which notebook's outputs; checks, order, text/Mermaid
+    graph   which notebook consumes which notebook's outputs; checks, order, text/Mermaid/DOT
     cache   cache keys (content hashes, chained through upstream keys), the store and lookup
     runner  run one notebook with a real kernel in a project folder (guarded)
     local   executor: a thread pool on this machine (the default)

@@ -85,19 +85,28 @@ class PlannedRun:
         return bool(self.reasons)
 
 
-# The engine code a notebook's kernel runs (Step and what it imports, the
-# figure writer, the guard): a change to it can change what a notebook
-# writes, so it is part of every notebook's key (the rest of the engine,
-# renderers and CLI, is not).
+# The engine code that decides what a notebook writes: what its kernel runs
+# (Step and what it imports, the figure writer, the guard) and the runner
+# that assembles the result (facts' cell numbers, the executed notebook).
+# A change to it can change a notebook's outputs, so it is part of every
+# notebook's key (the rest of the engine, renderers, CLI and executors, is
+# not). This is also what a Dask worker must share with the client: the
+# worker recomputes the key from its own engine (pipeline/dask.py).
+ENGINE_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ENGINE_FILES = ("notebook.py", "figures.py", "validate.py", "project.py", "schema.py",
-                         "errors.py", "memo.py", "pipeline/graph.py", "guard/sitecustomize.py")
+                         "errors.py", "memo.py", "pipeline/graph.py", "pipeline/runner.py",
+                         "guard/sitecustomize.py")
 
 
 @functools.lru_cache(maxsize=1)
 def notebook_engine_hash() -> str:
-    root = Path(__file__).resolve().parent.parent
-    return _hash_text("\n".join(f"{name}:{sha256_of(root / name)}" for name in NOTEBOOK_ENGINE_FILES
-                                 if (root / name).is_file()))
+    return _hash_text("\n".join(f"{name}:{sha256_of(ENGINE_ROOT / name)}"
+                                 for name in NOTEBOOK_ENGINE_FILES))
+
+
+def engine_component() -> str:
+    """The `engine` part of every cache key: version and notebook_engine_hash."""
+    return f"{__version__}:{notebook_engine_hash()}"
 
 
 def components(project: Project, spec: NotebookSpec, upstream_keys: dict[str, str],
@@ -114,7 +123,7 @@ def components(project: Project, spec: NotebookSpec, upstream_keys: dict[str, st
         parts["reads"] = _hash_text(json.dumps(sorted(f"{n}/{p}" for n, p in spec.upstream)))
     lock = project.root / LOCK_FILE
     parts["environment"] = sha256_of(lock) if lock.is_file() else "none"
-    parts["engine"] = f"{__version__}:{notebook_engine_hash()}"
+    parts["engine"] = engine_component()
     parts["outputs"] = _hash_text(json.dumps(sorted(spec.outputs)))
     return parts
 

@@ -14,13 +14,20 @@ The client then commits it into the local cache exactly as a local run's
 
 Workers need the project's environment (requirements.lock, with this
 engine installed): each task first compares the worker's installed versions
-with the lock and its engine files with the client's, and says what differs.
+with the lock, and the engine part of the cache key (the engine code
+notebooks run: cache.NOTEBOOK_ENGINE_FILES) with the client's, and says what
+differs.
 
 Faults: a worker that dies mid-run is rescheduled by the scheduler on
 another worker (`distributed.scheduler.allowed-failures`, default 3);
 an exception raised outside the notebook (a worker's disk, a broken
 connection) is retried `retries` times; a notebook's own failure or
 timeout is reported with its name and never retried (it would fail again).
+
+Large files (SCATTER_BYTES or more: rasters, microdata) are not put into
+every task: `Shipper` scatters each once per build, keyed by content hash,
+and tasks get a reference; if the cluster loses one (every worker holding
+it died), the client sends it again and reruns the notebook, once.
 """
 
 from __future__ import annotations
@@ -34,16 +41,21 @@ import time
 import uuid
 from pathlib import Path
 
-from .. import __version__
 from ..errors import BuildError, NotebookError
 from ..project import NotebookSpec, Project, load_project
 from ..validate import resource_paths
 from .cache import (EXECUTED_NAME, LOCK_FILE, MANIFEST_NAME, PlannedRun, commit, components,
-                    key_of, new_scratch, package_folder, upstream_file)
+                    engine_component, key_of, new_scratch, package_folder, upstream_file)
 from .local import OnDone, drive
-from .runner import CONFIG_FILES, ENGINE_DIR, run_notebook
+from .runner import CONFIG_FILES, run_notebook
 
 RETRIES = 2  # task retries after an exception outside the notebook
+# Files at least this large are sent to the cluster once per build
+# (client.scatter, keyed by content hash) and passed to each task as a
+# future: every notebook reading the same large raster or microdata file
+# then reuses the copy already on the cluster (workers fetch it from each
+# other) instead of the client sending the bytes again with each task.
+SCATTER_BYTES = 1 << 20
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
 WORKER_WAIT = 60  # seconds to wait for a first worker
 
@@ -53,8 +65,8 @@ def _relative(project: Project, path: Path) -> str:
     return path.resolve().relative_to(project.root.resolve()).as_posix()
 
 
-def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes], list[str]]:
-    """What a worker needs to run `spec`: {relative path: bytes}, plus the
+def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, Path], list[str]]:
+    """What a worker needs to run `spec`: {relative path: file}, plus the
     asset folders loading the project checks exist (sent empty)."""
     root = project.root
     paths: set[Path] = set()
@@ -72,27 +84,61 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, bytes
             paths |= {p for p in package_folder(project, package).rglob("*")
                       if p.is_file() and "__pycache__" not in p.parts}
     paths |= {upstream_file(project, name, rel) for name, rel in spec.upstream}
-    files = {_relative(project, p): p.read_bytes() for p in sorted(paths)}
-    return files, list(project.assets)
+    return {_relative(project, p): p for p in sorted(paths)}, list(project.assets)
 
 
-@functools.lru_cache(maxsize=1)
-def engine_digest() -> str:
-    """Hash of the engine's own files (what must be the same on every worker)."""
-    h = hashlib.sha256()
-    for path in sorted(ENGINE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(ENGINE_DIR).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+class Shipper:
+    """Large files by content hash -> their future on the cluster, for one
+    build. A large file is read and hashed once (while its size and mtime
+    stay the same), not once per task."""
+
+    def __init__(self, client, threshold: int | None = None):
+        self.client = client
+        self.threshold = SCATTER_BYTES if threshold is None else threshold
+        self.futures: dict[str, object] = {}
+        self.digests: dict[tuple, str] = {}  # (path, size, mtime) -> sha256
+        self.scattered_bytes = 0
+
+    def __call__(self, files: dict[str, Path]) -> dict:
+        shipped = {}
+        for relative, path in files.items():
+            stat = path.stat()
+            if stat.st_size < self.threshold:
+                shipped[relative] = path.read_bytes()
+                continue
+            seen = (str(path), stat.st_size, stat.st_mtime_ns)
+            digest = self.digests.get(seen)
+            if digest not in self.futures:
+                data = path.read_bytes()
+                digest = self.digests[seen] = hashlib.sha256(data).hexdigest()
+                if digest not in self.futures:
+                    self.futures[digest] = self.client.scatter(data, hash=False)
+                    self.scattered_bytes += len(data)
+            shipped[relative] = self.futures[digest]
+        return shipped
+
+    def forget_lost(self) -> bool:
+        """Drop the large files the cluster lost (every worker holding one
+        died); the next payload sends them again. True if any was lost."""
+        lost = [d for d, f in self.futures.items() if f.status in ("cancelled", "lost", "error")]
+        for digest in lost:
+            self.futures.pop(digest).release()
+        return bool(lost)
+
+    def release(self) -> None:
+        for future in self.futures.values():
+            future.release()
+        self.futures.clear()
 
 
-def payload(project: Project, run: PlannedRun, timeout: int | None) -> dict:
-    files, dirs = project_files(project, run.spec)
+def payload(project: Project, run: PlannedRun, timeout: int | None, ship=None) -> dict:
+    """A task's argument. With `ship` (a Shipper), large files are futures,
+    which Dask replaces by their bytes before the task runs."""
+    paths, dirs = project_files(project, run.spec)
+    files = ship(paths) if ship is not None else {r: p.read_bytes() for r, p in paths.items()}
     return {"notebook": run.spec.name, "path": run.spec.path, "profile": project.profile,
             "key": run.key, "components": run.components, "timeout": timeout,
-            "files": files, "dirs": dirs, "engine": __version__,
-            "engine_digest": engine_digest()}
+            "files": files, "dirs": dirs}
 
 
 def _connect(address: str):
@@ -152,22 +198,44 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
     from distributed.scheduler import KilledWorker
 
     client = _connect(address)
+    ship = Shipper(client)
+
+    sent: dict[str, list] = {}  # notebook -> the scattered files its task reads
 
     def start(run: PlannedRun):
-        return client.submit(remote_run, payload(project, run, timeout), pure=False,
+        job = payload(project, run, timeout, ship)
+        sent[run.spec.name] = [f for f in job["files"].values() if not isinstance(f, bytes)]
+        return client.submit(remote_run, job, pure=False,
                              retries=retries, key=f"reprobook-{run.spec.name}-{uuid.uuid4().hex}")
 
-    def finish(run: PlannedRun, future) -> Path:
+    def wait_any(futures: list) -> list:
+        """The finished futures; a cancelled one counts as finished (`finish`
+        says why), where distributed.wait raises."""
+        try:
+            return list(wait(futures, return_when="FIRST_COMPLETED").done)
+        except CancelledError:
+            return [f for f in futures if f.done() or f.cancelled()]
+
+    def finish(run: PlannedRun, future, resent: bool = False) -> Path:
         try:
             reply = future.result()
         except KilledWorker as exc:
             raise NotebookError(
                 f"{run.spec.path}: the Dask workers running it died, on every attempt the "
-                f"scheduler allows (distributed.scheduler.allowed-failures): {exc}. Often a "
+                f"scheduler allows (distributed.scheduler.allowed-failures): "
+                f"{str(exc).rstrip('.')}. Often a "
                 "worker out of memory; nothing of this notebook was cached") from None
         except CancelledError:
-            raise NotebookError(f"{run.spec.path}: its Dask task was cancelled (the connection "
-                                f"to the scheduler at {address} was lost?)") from None
+            lost = any(f.status != "finished" for f in sent[run.spec.name])
+            if lost and not resent:
+                # a large input died with the only workers holding it: send
+                # it again and run the notebook again, once
+                ship.forget_lost()
+                return finish(run, start(run), resent=True)
+            why = ("the workers holding its large inputs died, twice" if lost else
+                   f"the connection to the scheduler at {address} was lost?")
+            raise NotebookError(f"{run.spec.path}: its Dask task was cancelled ({why}); "
+                                "nothing of this notebook was cached") from None
         except Exception as exc:  # raised on the worker outside the notebook, after retries
             raise NotebookError(f"{run.spec.path}: failed on the Dask cluster after "
                                 f"{retries + 1} attempts: {type(exc).__name__}: {exc}") from None
@@ -180,9 +248,10 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
     try:
         with client.as_current():  # distributed.wait uses the current client
             return drive(project, runs, start=start,
-                         wait_any=lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
+                         wait_any=wait_any,
                          finish=finish, on_done=on_done)
     finally:
+        ship.release()
         client.close()
 
 
@@ -223,10 +292,11 @@ def remote_run(job: dict) -> dict:
     {"error": message} for a failure of the notebook itself)."""
     started = time.monotonic()
     where = _worker_name()
-    if job["engine"] != __version__ or job["engine_digest"] != engine_digest():
+    if job["components"].get("engine") != engine_component():
         return {"error": f"{job['path']}: the reprobook engine on Dask worker {where} differs "
-                         "from the client's (install the same commit of the project on the "
-                         "workers; docs/pipelines.md)"}
+                         f"from the client's (worker {engine_component()}, client "
+                         f"{job['components'].get('engine')}; install the same commit of the "
+                         "project on the workers: docs/pipelines.md)"}
     lock = job["files"].get(LOCK_FILE)
     if lock is not None:
         problems = environment_problems(lock.decode("utf-8"))

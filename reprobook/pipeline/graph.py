@@ -174,3 +174,36 @@ def render_mermaid(notebooks, runs: dict | None = None) -> str:
         if todo:
             lines.append(f"  class {','.join(todo)} execute")
     return "\n".join(lines) + "\n"
+
+
+def _dot_quote(text: str) -> str:
+    """A DOT double-quoted string (IDs and labels): backslash and quote escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_dot(notebooks, runs: dict | None = None) -> str:
+    """Graphviz DOT source (`dot -Tsvg`): data resources as cylinders,
+    notebooks as boxes, an edge for each file read (upstream edges labelled
+    with the output path); with `runs`, notebooks that would execute are
+    filled. Node IDs are `data:<resource>` and `notebook:<name>`."""
+    notebooks = topological(notebooks)
+    todo = {n for n, r in (runs or {}).items() if r.needed}
+    lines = ["digraph notebooks {", "  rankdir=LR;",
+             '  node [fontname="Helvetica", fontsize=11];',
+             '  edge [fontname="Helvetica", fontsize=9];']
+    for resource in sorted({r for spec in notebooks for r in spec.inputs}):
+        lines.append(f"  {_dot_quote('data:' + resource)} [label={_dot_quote(resource)}, "
+                     "shape=cylinder];")
+    for spec in notebooks:
+        style = ', style=filled, fillcolor="#fde2c8", color="#b45309"' if spec.name in todo else ""
+        lines.append(f"  {_dot_quote('notebook:' + spec.name)} [label={_dot_quote(spec.name)}, "
+                     f"tooltip={_dot_quote(spec.path)}, shape=box{style}];")
+    for spec in notebooks:
+        target = _dot_quote("notebook:" + spec.name)
+        for resource in spec.inputs:
+            lines.append(f"  {_dot_quote('data:' + resource)} -> {target};")
+        for name, path in spec.upstream:
+            lines.append(f"  {_dot_quote('notebook:' + name)} -> {target} "
+                         f"[label={_dot_quote(path)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

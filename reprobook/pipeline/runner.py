@@ -35,6 +35,31 @@ def _locate_failure(nb) -> tuple[int, str]:
     return 0, ""
 
 
+RUN_DIR = re.compile(r"\.reprobook/run-[^/\s'\"]+/outputs/")
+
+
+def scrub_paths(value, root: Path):
+    """`value` (an executed notebook, or any part of it) with the paths of the
+    machine that ran it cut from every string: the project folder and the
+    scratch run folder, so an output printing `figures/x.svg` reads the same
+    whichever folder, machine or Dask worker ran the notebook."""
+    prefixes = sorted({str(root).rstrip("/") + "/", os.path.realpath(root).rstrip("/") + "/"},
+                      key=len, reverse=True)
+
+    def scrub(item):
+        if isinstance(item, str):
+            for prefix in prefixes:
+                item = item.replace(prefix, "")
+            return RUN_DIR.sub("", item)
+        if isinstance(item, list):
+            return [scrub(v) for v in item]
+        if isinstance(item, dict):
+            return {k: scrub(v) for k, v in item.items()}
+        return item
+
+    return scrub(value)
+
+
 GUARD_DIR = Path(__file__).resolve().parent.parent / "guard"
 ENGINE_DIR = GUARD_DIR.parent
 CONFIG_FILES = ("_quarto*.yml", "reprobook*.yml", "editions.yml", LOCK_FILE, "pyproject.toml")
@@ -178,7 +203,9 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
     shutil.rmtree(private_tmp, ignore_errors=True)
     shutil.rmtree(scratch / "imports", ignore_errors=True)
     _attach_cells(outputs / FACTS_FILE, nb)
-    nbformat.write(nb, scratch / EXECUTED_NAME)
+    # stored without this machine's paths: the same bytes from a local run
+    # and from a Dask worker's temporary copy of the project
+    nbformat.write(nbformat.from_dict(scrub_paths(nb, project.root)), scratch / EXECUTED_NAME)
     write_manifest(scratch, run)
     return scratch
 

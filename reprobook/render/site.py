@@ -91,25 +91,14 @@ def _text(value) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-RUN_DIR = re.compile(r"\.reprobook/run-[^/\s'\"]+/outputs/")
-
-
 def published_notebook(path: Path, root: Path) -> dict:
     """The executed notebook as published: paths of the machine that built it
     (the project folder, the scratch run folder) are cut from every string,
-    so the page shows `figures/x.svg` and two builds give the same bytes."""
-    prefix = str(root).rstrip("/") + "/"
+    so the page shows `figures/x.svg` and two builds give the same bytes.
+    The runner already stores it so; this also covers older cache entries."""
+    from ..pipeline.runner import scrub_paths
 
-    def scrub(value):
-        if isinstance(value, str):
-            return RUN_DIR.sub("", value.replace(prefix, ""))
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        return value
-
-    return scrub(json.loads(path.read_text(encoding="utf-8")))
+    return scrub_paths(json.loads(path.read_text(encoding="utf-8")), root)
 
 
 def write_notebook(nb: dict, dest: Path) -> None:

@@ -518,8 +518,11 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
                                                       ast.str_inlines(link["text"]), [href, ""]]}]
     blocks[0] = {"t": first["t"], "c": [{"t": "Strong", "c": ast.str_inlines(f"{label}:")},
                                         {"t": "Space"}, *first["c"], *extra]}
+    # The image is a link to the image file itself: on a phone a tap opens
+    # the chart or map full size, to zoom (no script, works everywhere).
+    linked = {"t": "Link", "c": [["", ["figure-full"], []], [new_image], [src, ""]]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
-                                 [{"t": "Plain", "c": [new_image]}]]}
+                                 [{"t": "Plain", "c": [linked]}]]}
 
 
 def _print_variant(chapter: Chapter, src: str, figure_dir: Path | None) -> str:

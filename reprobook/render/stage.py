@@ -136,7 +136,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     changes = context.get("changes")
     if changes is not None:
-        _write(dest / pages.CHANGES, pages.changes_page(env, changes, facts))
+        _write(dest / pages.CHANGES, pages.changes_page(
+            env, changes, facts, {e.key: e for e in entries}, _figure_info(chapters),
+            {c.page: c for c in chapters}))
         footer_center.append({"text": f"What changed since {changes.previous}",
                               "href": pages.CHANGES})
 
@@ -159,7 +161,15 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     # What goes after each page's first heading.
     chapter_list = [(c.title, c.number, c.page) for c in chapters]
-    landing = sitelib.landing_block(env, book, facts, chapter_list, chapters[0].page)
+    targets = pandoc_book.number_targets(chapters)
+    floats: dict[str, list[str]] = {}
+    for target in targets.values():
+        if not target.label.startswith(("Chapter", "Section")) and target.anchor.split("-")[0] in (
+                "fig", "map", "tbl"):
+            floats.setdefault(target.page, []).append(target.label)
+    landing = sitelib.landing_block(
+        env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
+        changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))
         for href in (item["href"] for item in footer_center + footer_right)]
@@ -213,4 +223,30 @@ def _cell_figures(project: Project, provenance: "sitelib.Provenance",
                 "src": f"outputs/{preview.name}" if preview else full, "full": full,
                 "alt": alt, "label": f"{target.label} ({chapter.title})",
                 "href": sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
+    return out
+
+
+def _figure_info(chapters: list) -> dict[str, dict]:
+    """Figure file name (x.svg, map.webp) -> how readers know it: its label
+    ("Map 14.1"), kind ("map"), the first sentence of its caption, its
+    chapter's title and its place on the page."""
+    from . import ast
+
+    targets = pandoc_book.number_targets(chapters)
+    out: dict[str, dict] = {}
+    for chapter in chapters:
+        for el in ast.iter_elements(chapter.doc["blocks"]):
+            if el["t"] != "Figure":
+                continue
+            ident = el["c"][0][0]
+            images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
+            if not images or ident not in targets:
+                continue
+            name = PurePosixPath(images[0]["c"][2][0]).name
+            caption = " ".join(ast.stringify(b) for b in el["c"][1][1]).strip()
+            first = caption.split(". ")[0].rstrip(".")
+            label = targets[ident].label
+            out.setdefault(name, {"label": label, "kind": label.split(" ")[0].lower(),
+                                  "caption": first, "chapter": chapter.title,
+                                  "href": f"{targets[ident].page}#{ident}"})
     return out

@@ -204,7 +204,7 @@ def test_ledger_rows_are_cards_on_a_phone(phone, desktop, server, edition_prefix
     assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes)
     labels = page.evaluate("""() => [...document.querySelectorAll('table.ledger tbody tr:first-child td')]
         .map(td => getComputedStyle(td, '::before').content)""")
-    assert labels == ['"Printed"', '"Key"', '"Where printed"', '"Computed from"', '"Status"']
+    assert labels == ['"Printed"', '"What it is"', '"Where printed"', '"Computed from"', '"Status"']
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator("table.checks tbody tr").first.locator("td").first.bounding_box()["width"] > 250
     page.close()

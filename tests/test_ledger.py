@@ -71,7 +71,9 @@ def _prose_numbers(soup) -> list[str]:
     main = soup.find("main")
     # .highlights: the landing page's key numbers, printed from facts.json by key
     # a.xref: cross-references print the book's own numbering ("1 Executive summary")
-    for tag in main.select("a.fact, a.xref, .highlights, table, nav, .header-section-number, sup, .footnotes, "
+    # .title-block: the landing page's title block, printed from the configuration
+    # (edition number and dates from editions.yml and reprobook.yml)
+    for tag in main.select("a.fact, a.xref, .highlights, .title-block, table, nav, .header-section-number, sup, .footnotes, "
                            "figure img, code, .csl-entry, #refs"):
         tag.decompose()
     text = main.get_text(" ")

@@ -97,6 +97,8 @@ CHART_TEXT_JS = """async () => {
   const out = [];
   for (const img of document.querySelectorAll('main figure img')) {
     if (!/\\.svg$/i.test(img.getAttribute('src'))) continue;
+    img.loading = 'eager';  // a lazy image below the fold has no width yet
+    await img.decode().catch(() => null);
     const svgText = await (await fetch(img.src)).text();
     const svg = new DOMParser().parseFromString(svgText, 'image/svg+xml').documentElement;
     const measure = async width => {
@@ -144,6 +146,7 @@ def test_chart_text_size_at_phone_width(phone_page, server, pages, edition_prefi
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "chart-text-375.json").write_text(json.dumps(report, indent=1, sort_keys=True))
     assert len(report) >= 3, f"SVG charts with text found: {sorted(report)}"
+    assert all(r["width_shown_px"] > 200 for r in report.values()), report
     small = {name: r["full_px"]["min"] for name, r in report.items()
              if r["full_px"]["min"] < FULL_SIZE_MIN_PX}
     assert not small, f"chart text under {FULL_SIZE_MIN_PX}px even at full size: {small}"

@@ -523,11 +523,14 @@ class Provenance:
 
     def figure_links(self, chapter_source: str, ident: str, src: str) -> list[dict]:
         """[{text, href, class}] with hrefs relative to the book's root: the
-        notebook cell that drew the figure, its data and the ledger entries
-        of the facts its markdown prints. Both renderers append these to the
+        image at full size, the notebook cell that drew the figure, its data
+        and the ledger entries of the facts its markdown prints. Both renderers append these to the
         figure's caption (the built-in in Python, Quarto in the extension)."""
         out: list[dict] = []
         figure = PurePosixPath(chapter_source).parent / src
+        # The image itself, at full size: on a phone the chart or map is
+        # shrunk to the column (the image is a link to the same file, too).
+        out.append({"text": "Full size", "href": str(_normal(figure)), "class": "figure-full-size"})
         data_csv = figure.with_suffix(".csv")
         if (self.project.root / data_csv).is_file():
             out.append({"text": "Data (CSV)", "href": str(_normal(data_csv)), "class": "figure-data"})

@@ -49,9 +49,13 @@ def test_pages_read_on_phones_fit_the_screen(phone_page, server, pages, edition_
 
 
 FIGURES_JS = """async () => Promise.all([...document.querySelectorAll('main figure img')].map(async img => {
+  img.loading = 'eager';
+  await img.decode().catch(() => null);
   const a = img.closest('a');
+  const caption = img.closest('figure').querySelector('figcaption a.figure-full-size');
   const out = {src: img.getAttribute('src'), shown: img.getBoundingClientRect().width,
-               href: a ? a.href : null, inFigure: !!(a && a.closest('figure'))};
+               href: a ? a.href : null, inFigure: !!(a && a.closest('figure')),
+               captionLink: caption ? caption.href : null};
   if (a) {
     const r = await fetch(a.href);
     out.status = r.status; out.type = r.headers.get('content-type');
@@ -65,7 +69,8 @@ FIGURES_JS = """async () => Promise.all([...document.querySelectorAll('main figu
 
 def test_every_figure_opens_full_size_with_a_tap(phone_page, server, pages, edition_prefix):
     """Each chart and map image is wrapped in a plain link to an image file
-    of the site, shown larger when opened than in the 375 px column."""
+    of the site, shown larger when opened than in the 375 px column; the
+    caption says so with a 'Full size' link to the same file."""
     seen = 0
     problems = []
     for target in _chapters(pages, edition_prefix):
@@ -82,7 +87,9 @@ def test_every_figure_opens_full_size_with_a_tap(phone_page, server, pages, edit
                                 f"({f['status']}, {f['type']})")
             elif urljoin(server.url + target, f["src"]) != f["href"]:
                 problems.append(f"{where}: links to {f['href']}, not the image shown")
-            elif f["fullWidth"] <= f["shown"]:
+            elif f["captionLink"] != f["href"]:
+                problems.append(f"{where}: the caption's 'Full size' link is {f['captionLink']}")
+            elif not 200 < f["shown"] < f["fullWidth"]:
                 problems.append(f"{where}: full size {f['fullWidth']}px is no larger than "
                                 f"the {f['shown']:.0f}px shown")
     assert seen >= 8, f"only {seen} figures found on the chapter pages"

@@ -12,6 +12,7 @@ text. Under CI=true a missing Quarto is a failure, elsewhere a visible skip.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -260,8 +261,9 @@ def test_quarto_pages_fit_a_phone(quarto_build, edition):
 
     root, _, _ = quarto_build
     server = SiteServer(root / "_site")
-    problems = []
-    try:
+
+    def visit_all() -> list[str]:
+        problems = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = new_context(browser, PHONE).new_page()
@@ -271,6 +273,13 @@ def test_quarto_pages_fit_a_phone(quarto_build, edition):
                 if o["scrollWidth"] > o["clientWidth"]:
                     problems.append(f"{name}: {o['scrollWidth']}px wide: {o['wide']}")
             browser.close()
+        return problems
+
+    # In a thread of its own: the browser suite's Playwright may already run
+    # an event loop in this one, and the sync API refuses to nest.
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            problems = pool.submit(visit_all).result()
     finally:
         server.close()
     assert not problems, "\n".join(problems)

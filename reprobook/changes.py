@@ -29,11 +29,66 @@ class Changes:
                         self.chapters_removed))
 
 
+# The files a web page shows as figures: charts (SVG) and maps (raster).
+WEB_IMAGES = (".svg", ".webp", ".png", ".jpg", ".jpeg", ".gif")
+
+
 def _figure_hashes(folder: Path) -> dict[str, str]:
     if not folder.is_dir():
         return {}
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.suffix == ".svg"}
+            if p.suffix.lower() in WEB_IMAGES}
+
+
+NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """'one chapter', 'two chapters', '57 numbers'."""
+    word = NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else f"{n:,}"
+    return f"{word} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def summary(changes: Changes, kind_of: dict[str, str]) -> str:
+    """One or two sentences saying what changed, in counts: chapters,
+    figures (by kind: `kind_of` maps a figure file to 'figure', 'map'...)
+    and numbers added, changed and removed."""
+    def figures(names: list[str]) -> list[str]:
+        kinds: dict[str, int] = {}
+        for name in names:
+            kind = kind_of.get(name, "figure")
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return [count(n, kind) for kind, n in sorted(kinds.items())]
+
+    added = ([count(len(changes.chapters_added), "chapter")] if changes.chapters_added else []) \
+        + figures(changes.figures_added) \
+        + ([count(len(changes.added), "number")] if changes.added else [])
+    altered = ([f"changes the value of {count(len(changes.changed), 'number')}"]
+               if changes.changed else []) \
+        + ([f"redraws {_join(figures(changes.figures_changed))}"] if changes.figures_changed else [])
+    removed = ([count(len(changes.chapters_removed), "chapter")] if changes.chapters_removed else []) \
+        + figures(changes.figures_removed) \
+        + ([count(len(changes.removed), "number")] if changes.removed else [])
+    head = f"Compared with edition {changes.previous}, edition {changes.current}"
+    if changes.empty:
+        return f"{head} changes nothing."
+    clauses = ([f"adds {_join(added)}"] if added else []) + altered + (
+        [f"removes {_join(removed)}"] if removed else [])
+    text = f"{head} {_join(clauses)}."
+    untouched = []
+    if not changes.changed:
+        untouched.append(f"no number shared with edition {changes.previous} has a different value")
+    if not changes.figures_changed:
+        untouched.append("no figure was redrawn")
+    if not (changes.removed or changes.figures_removed or changes.chapters_removed):
+        untouched.append("nothing was removed")
+    if untouched:
+        text += " " + _join(untouched)[:1].upper() + _join(untouched)[1:] + "."
+    return text
 
 
 def compare(previous: str, current: str, old_facts: dict, new_facts: dict,

@@ -20,6 +20,45 @@ from pathlib import Path
 SEVERITY = ["computed", "consistent", "within-qualifier", "unverifiable", "inconsistent"]
 
 
+# What each status means, in words, for readers of the ledger (the status
+# names stay as ids and CSS classes).
+SHORT_STATUS = {"computed": "computed", "consistent": "agrees", "within-qualifier": "agrees as worded",
+                "unverifiable": "cannot be checked", "inconsistent": "disagrees"}
+STATUS_WORDS = {
+    "computed": "derived from the data; no statement of the source to compare it with",
+    "consistent": "the data gives the value the source states",
+    "within-qualifier": "the data fits the source once its own wording is allowed for "
+                        "(\u201cover\u201d, \u201cabout\u201d, \u201cnearly\u201d, a rounded figure)",
+    "unverifiable": "the published data cannot confirm or refute what the source states",
+    "inconsistent": "the data and the source disagree; both are shown",
+}
+# Abbreviations common in fact keys, spelled out in labels.
+_WORDS = {"pct": "%", "usd": "USD", "cny": "CNY", "mmk": "MMK", "q": "(as worded)",
+          "min": "minimum", "max": "maximum", "avg": "average", "num": "number",
+          "n": "number", "km": "km", "sq": "square", "yr": "year", "ratio": "ratio"}
+
+
+def label(key: str) -> str:
+    """A readable label made from a fact key ("sites.increase_pct" ->
+    "Sites: increase %"): the key's first part names its group, the rest
+    are words joined by underscores. The key itself stays the entry's id."""
+    group, _, rest = key.partition(".")
+    parts = [p for p in rest.replace(".", "_").split("_") if p] if rest else []
+    if len(parts) > 1 and parts[-1] in ("text", "q"):  # the printed form of another fact
+        parts = parts[:-1] + (["(as worded)"] if parts[-1] == "q" else [])
+    words = " ".join(_WORDS.get(w.lower(), w) for w in parts)
+    group = group.replace("_", " ")
+    return f"{group[:1].upper()}{group[1:]}: {words}" if words else group[:1].upper() + group[1:]
+
+
+def key_html(key: str):
+    """The key as code that line-breaks after a dot rather than inside a
+    word (<wbr> is not copied with the text)."""
+    from markupsafe import Markup, escape
+
+    return Markup("<code>{}</code>").format(Markup(".<wbr>").join(escape(p) for p in key.split(".")))
+
+
 @dataclass
 class Use:
     key: str
@@ -40,6 +79,11 @@ class Entry:
     def status(self) -> str:
         verdicts = [c["verdict"] for c in self.checks.values()] or ["computed"]
         return max(verdicts, key=SEVERITY.index)
+
+    @property
+    def label(self) -> str:
+        return label(self.key)
+
 
 
 def build_ledger(facts: dict[str, dict], checks: dict[str, dict], uses: list[Use]) -> list[Entry]:

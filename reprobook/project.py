@@ -58,13 +58,12 @@ class Project:
     # The landing page's key numbers (reprobook.yml `highlights`): (fact key,
     # label, page with optional #anchor). Fact keys are checked at render time.
     highlights: tuple[tuple[str, str, str], ...] = ()
+    # The work this publication reproduces (reprobook.yml `original`: title,
+    # author, date as the original prints it, url, funders), named on the
+    # PDF's cover and in the landing page's title block.
+    original: dict = field(repr=False, default_factory=dict)
     output_file: str = ""  # book.output-file: the PDF's file name without extension
     site_url: str = ""  # book.site-url: where the site is published, if configured
-    # reprobook.yml `original`: the work this publication reproduces (its
-    # author or publisher, and its date as the original prints it), for the
-    # PDF's cover.
-    original_author: str = ""
-    original_date: str = ""
 
     @property
     def site_dir(self) -> Path:
@@ -291,10 +290,10 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         assets=tuple(_existing_folders(root, engine.get("assets") or [], engine_label)),
         footer_pages=_footer_pages(root, book),
         highlights=_highlights(engine.get("highlights") or [], chapters, engine_label),
+        original={k: (str(v) if k != "funders" else [str(f) for f in v or []])
+                  for k, v in (engine.get("original") or {}).items()},
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
-        original_author=str((engine.get("original") or {}).get("author") or ""),
-        original_date=str((engine.get("original") or {}).get("date") or ""),
     )
 
 

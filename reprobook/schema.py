@@ -13,10 +13,11 @@ from .errors import ConfigError
 # one-item list a list of such mappings.
 NOTEBOOK = {"path": str, "inputs": list, "imports": list, "outputs": list, "timeout": int}
 HIGHLIGHT = {"fact": str, "label": str, "chapter": str}
-# The work an edition reproduces, named on the PDF's cover.
-ORIGINAL = {"author": str, "date": str}
-ENGINE = {"datapackage": str, "original": ORIGINAL, "notebooks": [NOTEBOOK], "assets": list, "pdf": str,
-          "highlights": [HIGHLIGHT], "timeout": int}
+# The work a publication reproduces: named on the PDF's cover and in the
+# landing page's title block.
+ORIGINAL = {"title": str, "author": str, "date": (str, object), "url": str, "funders": list}
+ENGINE = {"datapackage": str, "notebooks": [NOTEBOOK], "assets": list, "pdf": str,
+          "highlights": [HIGHLIGHT], "timeout": int, "original": ORIGINAL}
 EDITION = {"number": (str, int, float), "date": (str, object), "title": str, "status": str,
            "summary": str, "profile": (str, type(None)), "pins": dict}
 EDITIONS = {"editions": [EDITION]}

@@ -72,7 +72,9 @@ def _prose_numbers(soup) -> list[str]:
     # .highlights: the landing page's key numbers, printed from facts.json by key
     # a.xref: cross-references print the book's own numbering ("1 Executive summary")
     # .citation: a citation prints its source's year ("Global Witness, 2024a")
-    for tag in main.select("a.fact, a.xref, .highlights, table, nav, .header-section-number, sup, .footnotes, "
+    # .title-block: the landing page's title block, printed from the configuration
+    # (edition number and dates from editions.yml and reprobook.yml)
+    for tag in main.select("a.fact, a.xref, .highlights, .title-block, table, nav, .header-section-number, sup, .footnotes, "
                            "figure img, code, .csl-entry, #refs, .citation"):
         tag.decompose()
     text = main.get_text(" ")

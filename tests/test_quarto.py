@@ -12,6 +12,7 @@ text. Under CI=true a missing Quarto is a failure, elsewhere a visible skip.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -214,6 +215,71 @@ def test_engine_additions_reach_readers(quarto_build, edition):
     for img in _soup(site, "chapters/exports.html").find_all("img"):
         assert "{{<" not in str(img) and img.get("alt")
     assert "{{<" not in (site / "chapters/exports.html").read_text()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_figures_open_full_size_and_landing_is_generated_under_quarto(quarto_build, built, edition):
+    """Under Quarto too: each figure image is a link to its own file, with a
+    'Full size' link in the caption; the landing page's title block and
+    'What is here' list are the built-in renderer's (same chapters, same
+    figure, map and table numbers)."""
+    root, _, _ = quarto_build
+    builtin_project, _ = built
+    site = _site(root, edition)
+    figures = 0
+    for page in sorted(p for p in _pages(site) if p.startswith("chapters/")):
+        for img in _soup(site, page).select("main figure img"):
+            link = img.find_parent("a")
+            assert link is not None and "figure-full" in link.get("class", []), (page, img["src"])
+            assert link["href"] == img["src"] and (site / page).parent.joinpath(img["src"]).is_file()
+            caption = img.find_parent("figure").select_one("figcaption a.figure-full-size")
+            assert caption is not None and caption["href"] == img["src"], (page, img["src"])
+            figures += 1
+    assert figures >= 8
+
+    def landing(site: Path):
+        soup = _soup(site, "index.html")
+        block = soup.select_one(".title-block")
+        return (_text(block) if block else None,
+                [_text(li) for li in soup.select("nav.contents .contents-list li")])
+
+    q, b = landing(site), landing(_site(builtin_project.root, edition))
+    assert q == b and q[0] and f"Edition {edition}" in q[0]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_quarto_pages_fit_a_phone(quarto_build, edition):
+    """Every page Quarto renders is no wider than a 375 px phone."""
+    from .browser.browser import (CHROMIUM, CHROMIUM_ARGS, OVERFLOW_JS, PHONE, SiteServer,
+                                  new_context, require)
+
+    require(Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    root, _, _ = quarto_build
+    server = SiteServer(root / "_site")
+
+    def visit_all() -> list[str]:
+        problems = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = new_context(browser, PHONE).new_page()
+            for name in sorted(_pages(_site(root, edition))):
+                page.goto(f"{server.url}{edition}/{name}", wait_until="load")
+                o = page.evaluate(OVERFLOW_JS)
+                if o["scrollWidth"] > o["clientWidth"]:
+                    problems.append(f"{name}: {o['scrollWidth']}px wide: {o['wide']}")
+            browser.close()
+        return problems
+
+    # In a thread of its own: the browser suite's Playwright may already run
+    # an event loop in this one, and the sync API refuses to nest.
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            problems = pool.submit(visit_all).result()
+    finally:
+        server.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

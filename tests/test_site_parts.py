@@ -104,6 +104,71 @@ def test_search_records_one_per_section():
         {"page": "chapters/x.html", "title": "Title", "section": "Sub", "anchor": "b", "text": "Deep text."}]
 
 
+def test_search_text_is_joined_as_readers_see_it():
+    """Inline elements (a printed number, a link) join their neighbours with
+    no added space; blocks, cells and line breaks are separated; text marked
+    data-search="skip" (quoted from another page) is left out."""
+    body = ("<section id='a'><h2>Sub <em>title</em></h2>"
+            "<p>In <a class='fact' href='#x'>2021</a>, the year of the coup (<a href='#f'>Figure 5.1</a>)"
+            " pits rose by <span class='fact'>150</span>%.<br>Next line</p>"
+            "<ul><li>one</li><li>two</li></ul><table><tr><td>cell</td><td>next</td></tr>"
+            "<tr><td data-search='skip'>a quoted sentence</td></tr></table></section>")
+    [record] = sitelib.search_records("chapters/x.html", "Title", body)
+    assert record["section"] == "Sub title"
+    assert record["text"] == ("In 2021, the year of the coup (Figure 5.1) pits rose by 150%. Next line "
+                              "one two cell next")
+
+
+def test_changes_summary_counts_in_words():
+    from reprobook.changes import Changes, summary
+
+    c = Changes("1.0", "1.1", added=[("k", "1")] * 57, figures_added=["chart.svg", "map.webp"],
+                chapters_added=["a.html", "b.html"])
+    assert summary(c, {"map.webp": "map"}) == (
+        "Compared with edition 1.0, edition 1.1 adds two chapters, one figure, one map and 57 numbers. "
+        "No number shared with edition 1.0 has a different value, no figure was redrawn and nothing "
+        "was removed.")
+    c = Changes("1.1", "2.0", changed=[("k", "1", "2")] * 3, removed=[("j", "4")])
+    assert summary(c, {}) == ("Compared with edition 1.1, edition 2.0 changes the value of three numbers "
+                              "and removes one number. No figure was redrawn.")
+
+
+def test_changes_count_raster_maps_as_figures(tmp_path):
+    """A map published as WebP is a figure of the edition, as an SVG chart is."""
+    from reprobook.changes import compare
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "chart.svg").write_text("<svg/>")
+    (new / "map-corridors.webp").write_bytes(b"RIFF")
+    (new / "map-corridors.pdf").write_bytes(b"%PDF")  # the print version: not a web figure
+    changes = compare("1.0", "1.1", {}, {}, old, new, [], [])
+    assert changes.figures_added == ["map-corridors.webp"]
+
+
+def test_ledger_labels_and_keys():
+    from reprobook import ledger
+
+    assert ledger.label("sites.increase_pct") == "Sites: increase %"
+    assert ledger.label("geo.chipwi.sites_q") == "Geo: chipwi sites (as worded)"
+    assert ledger.label("social.fatality_compensation_text") == "Social: fatality compensation"
+    assert str(ledger.key_html("geo.chipwi.pits_<x>")) == "<code>geo.<wbr>chipwi.<wbr>pits_&lt;x&gt;</code>"
+    assert set(ledger.SHORT_STATUS) == set(ledger.SEVERITY) == set(ledger.STATUS_WORDS)
+    assert "-" not in "".join(ledger.SHORT_STATUS.values())  # words, not ids
+
+
+def test_landing_helpers():
+    assert sitelib.human_date("2025-09-20") == "20 September 2025"
+    assert sitelib.human_date("2025-06") == "June 2025"
+    assert sitelib.human_date("spring") == "spring"
+    assert sitelib.float_summary(["Map 3.1", "Map 3.2", "Table 3.1"]) == "Maps 3.1 and 3.2; Table 3.1"
+    chapters = [("Intro", 3, "a.html"), ("Trade", 5, "b.html"), ("Places", 9, "c.html"), ("Refs", None, "r.html")]
+    floats = {"a.html": ["Map 3.1"], "b.html": ["Figure 5.1", "Table 5.1"], "c.html": ["Map 9.1"]}
+    assert sitelib.where_floats_are(chapters, floats) == (
+        "Maps are in chapters 3 and 9; figures in chapter 5; tables in chapter 5.")
+
+
 # -------------------------------------------------------------- notebooks
 def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
     import base64

@@ -89,6 +89,20 @@ local function add_figure_links(el)
   return el
 end
 
+-- The figure's image becomes a link to the image file itself: on a phone a
+-- tap opens the chart or map full size, to zoom (no script, as the built-in
+-- renderer does).
+local function link_figure_image(el)
+  local changed = false
+  el.content = el.content:walk({
+    Image = function(img)
+      changed = true
+      return pandoc.Link({ img }, img.src, "", pandoc.Attr("", { "figure-full" }))
+    end,
+  })
+  if changed then return el end
+end
+
 local function insert_page_notes(doc)
   local rel = common.page():gsub("%.[^.]+$", ".html")
   local path = pandoc.path.join({ common.book_dir(), "_reprobook", "pages", rel })
@@ -110,6 +124,7 @@ local filters = {
 }
 if quarto.doc.is_format("html") then
   table.insert(filters, { Figure = add_figure_links, Pandoc = insert_page_notes })
+  table.insert(filters, { Figure = link_figure_image })
 else
   table.insert(filters, { Link = print_link })
 end

@@ -39,8 +39,12 @@ def document(title: str, html: str, **front) -> str:
 
 
 def ledger_page(env, entries, checks, notebook_pages: dict[str, str]) -> str:
-    html = env.get_template("claims.html").render(entries=entries, checks=checks,
-                                                  notebook_pages=notebook_pages)
+    from .. import ledger
+
+    html = env.get_template("claims.html").render(
+        entries=entries, checks=checks, notebook_pages=notebook_pages, label=ledger.label,
+        key_html=ledger.key_html, status_words=ledger.STATUS_WORDS,
+        short_status=ledger.SHORT_STATUS)
     return document("Claims ledger", html, **{"page-layout": "full"})
 
 
@@ -49,8 +53,24 @@ def data_page(env, data: dict, notebooks: list) -> str:
     return document("Data", html, **{"page-layout": "full"})
 
 
-def changes_page(env, changes, facts: dict[str, dict]) -> str:
-    html = env.get_template("changes.html").render(changes=changes, facts=facts)
+def changes_page(env, changes, facts: dict[str, dict], entries: dict | None = None,
+                 figures: dict[str, dict] | None = None, chapters: dict | None = None) -> str:
+    """What changed since the previous edition, for readers: a summary in
+    words, then chapters by title, figures by label and caption, and each
+    number by its label, printed value and where it is printed. `entries`
+    are the ledger's (key -> Entry), `figures` what readers know each figure
+    file as (stage._figure_info), `chapters` page -> Chapter."""
+    from .. import changes as changelib
+    from .. import ledger
+
+    figures = figures or {}
+    order = {page: n for n, page in enumerate(chapters or {})}  # the book's order
+    added = sorted(changes.chapters_added, key=lambda c: (order.get(c, len(order)), c))
+    html = env.get_template("changes.html").render(
+        chapters_added=added,
+        changes=changes, facts=facts, entries=entries or {}, figures=figures,
+        chapters=chapters or {}, label=ledger.label, key_html=ledger.key_html,
+        summary=changelib.summary(changes, {n: f["kind"] for n, f in figures.items()}))
     return document(f"What changed since {changes.previous}", html)
 
 

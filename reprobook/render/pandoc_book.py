@@ -73,8 +73,9 @@ def print_front(project: Project, edition: dict) -> dict[str, str]:
     number = str(edition.get("number") or "")
     date = str(edition.get("date") or project.date or "")
     return {
-        "author": project.original_author or project.author,
-        "original": f"Original report: {project.original_date}" if project.original_date else "",
+        "author": project.original.get("author") or project.author,
+        "original": (f"Original report: {project.original['date']}"
+                     if project.original.get("date") else ""),
         "edition": "Reproducible edition" + (f" {number}" if number else "") + (
             f" · {date}" if date else ""),
         "footer": project.title + (f" · edition {number}" if number else ""),
@@ -546,8 +547,11 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
                                                       ast.str_inlines(link["text"]), [href, ""]]}]
     blocks[0] = {"t": first["t"], "c": [{"t": "Strong", "c": ast.str_inlines(f"{label}:")},
                                         {"t": "Space"}, *first["c"], *extra]}
+    # The image is a link to the image file itself: on a phone a tap opens
+    # the chart or map full size, to zoom (no script, works everywhere).
+    linked = {"t": "Link", "c": [["", ["figure-full"], []], [new_image], [src, ""]]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
-                                 [{"t": "Plain", "c": [new_image]}]]}
+                                 [{"t": "Plain", "c": [linked]}]]}
 
 
 def _print_variant(chapter: Chapter, src: str, figure_dir: Path | None) -> str:

@@ -379,8 +379,31 @@ def search_records(page: str, title: str, body: str) -> list[dict]:
                                   lambda: json.dumps(_search_records(page, title, body)).encode()))
 
 
+# Elements whose text starts on a new line (or cell): a space separates
+# their text from what is around them. Inline elements (links, emphasis,
+# numbers printed as facts) are joined to their neighbours as the reader
+# sees them: "(10)", not "( 10 )".
+BLOCKS = {"address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div",
+          "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+          "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary",
+          "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "img"}
+
+
+def reader_text(node) -> str:
+    """The text of an element as a reader sees it (see BLOCKS)."""
+    from bs4 import NavigableString
+
+    if isinstance(node, NavigableString):
+        return str(node)
+    if not hasattr(node, "children"):
+        return ""
+    inner = "".join(reader_text(child) for child in node.children)
+    return f" {inner} " if node.name in BLOCKS else inner
+
+
 def _search_records(page: str, title: str, body: str) -> list[dict]:
     from bs4 import BeautifulSoup
+    from bs4.element import Comment
 
     soup = BeautifulSoup(body, "html.parser")
     for hidden in soup.find_all(["style", "script"]):  # not text a reader searches
@@ -389,6 +412,12 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
     # quotes each chapter sentence that prints a fact.
     for quoted in soup.find_all("q"):
         quoted.decompose()
+    # Text a page repeats from elsewhere (the ledger quotes the chapters'
+    # sentences) is marked data-search="skip": found once, on its own page.
+    for repeated in soup.select('[data-search="skip"]'):
+        repeated.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
     records = []
     for section in soup.find_all("section"):
         heading = section.find(re.compile(r"^h[1-6]$"))
@@ -398,16 +427,16 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
                 continue
             if child is heading:
                 continue
-            parts.append(child.get_text(" ") if hasattr(child, "get_text") else str(child))
+            parts.append(reader_text(child))
         text = _clean(" ".join(parts))
         if not text and heading is None:
             continue
-        section_title = title if heading is None or heading.name == "h1" else _clean(heading.get_text(" "))
+        section_title = title if heading is None or heading.name == "h1" else _clean(reader_text(heading))
         records.append({"page": page, "title": title, "section": section_title,
                         "anchor": section.get("id", ""), "text": text})
     if not records:
         records.append({"page": page, "title": title, "section": title, "anchor": "",
-                        "text": _clean(soup.get_text(" "))})
+                        "text": _clean(reader_text(soup))})
     return records
 
 
@@ -527,11 +556,14 @@ class Provenance:
 
     def figure_links(self, chapter_source: str, ident: str, src: str) -> list[dict]:
         """[{text, href, class}] with hrefs relative to the book's root: the
-        notebook cell that drew the figure, its data and the ledger entries
-        of the facts its markdown prints. Both renderers append these to the
+        image at full size, the notebook cell that drew the figure, its data
+        and the ledger entries of the facts its markdown prints. Both renderers append these to the
         figure's caption (the built-in in Python, Quarto in the extension)."""
         out: list[dict] = []
         figure = PurePosixPath(chapter_source).parent / src
+        # The image itself, at full size: on a phone the chart or map is
+        # shrunk to the column (the image is a link to the same file, too).
+        out.append({"text": "Full size", "href": str(_normal(figure)), "class": "figure-full-size"})
         data_csv = figure.with_suffix(".csv")
         if (self.project.root / data_csv).is_file():
             out.append({"text": "Data (CSV)", "href": str(_normal(data_csv)), "class": "figure-data"})
@@ -566,16 +598,78 @@ def from_page(page: str, target: str) -> str:
 
 
 # ---------------------------------------------------------------- landing
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def human_date(value: str) -> str:
+    """'2025-09-20' -> '20 September 2025', '2025-06' -> 'June 2025'; any
+    other text is returned as it is."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", str(value).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return str(value)
+    month = f"{MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+    return f"{int(m.group(3))} {month}" if m.group(3) else month
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def float_summary(labels: list[str]) -> str:
+    """['Map 3.1', 'Map 3.2', 'Table 3.1'] -> 'Maps 3.1 and 3.2; Table 3.1'."""
+    kinds: dict[str, list[str]] = {}
+    for label in labels:
+        kind, _, number = label.partition(" ")
+        kinds.setdefault(kind, []).append(number)
+    return "; ".join(f"{kind}{'s' if len(numbers) > 1 else ''} {_listing(numbers)}"
+                     for kind, numbers in kinds.items())
+
+
+def where_floats_are(chapters: list[tuple], floats: dict[str, list[str]]) -> str:
+    """'Maps are in chapters 3, 4 and 9; figures in chapters 5 and 6.': for
+    each kind of float, the numbered chapters holding one, in book order."""
+    kinds: dict[str, list[str]] = {}
+    for title, number, page in chapters:
+        for label in floats.get(page, []):
+            kind = label.split(" ")[0].lower() + "s"
+            where = kinds.setdefault(kind, [])
+            name = str(number) if number else title
+            if name not in where:
+                where.append(name)
+    parts = [f"{kind} {'are ' if i == 0 else ''}in chapter{'s' if len(where) > 1 else ''} "
+             f"{_listing(where)}" for i, (kind, where) in enumerate(
+                 sorted(kinds.items(), key=lambda kv: (kv[0] != "maps", kv[0])))]
+    return (parts[0][:1].upper() + "; ".join(parts)[1:] + ".") if parts else ""
+
+
 def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[tuple],
-                  page: str) -> str:
-    """The index page's opening: the book's key numbers as large labelled
-    figures, each linking to the chapter that explains it, then the table of
-    contents. `chapters` are (title, number, page) in book order."""
+                  page: str, edition: dict | None = None, floats: dict[str, list[str]] | None = None,
+                  changes: str | None = None) -> str:
+    """The index page's opening: a title block (the book's title and
+    subtitle, the work it reproduces with its author, date and funders from
+    reprobook.yml `original`, and this edition's number and date), the
+    book's key numbers as large labelled figures, each linking to the
+    chapter that explains it, then what is in the book: every chapter of
+    this edition with the figures, maps and tables it holds. `chapters`
+    are (title, number, page) in book order; `floats` page -> labels
+    ("Map 3.1"); `changes` the page saying what changed since the previous
+    edition, if any."""
+    floats = floats or {}
     items = [{"label": h.label, "text": h.text, "key": h.key,
               "href": from_page(page, h.page), "claim": from_page(page, f"claims.html#claim-{h.key}")}
              for h in highlights(project, facts)]
-    contents = [{"title": title, "number": number, "href": from_page(page, target)}
+    contents = [{"title": title, "number": number, "href": from_page(page, target),
+                 "floats": float_summary(floats.get(target, []))}
                 for title, number, target in chapters[1:]]
-    return env.get_template("landing.html").render(highlights=items, contents=contents,
-                                                   claims=from_page(page, "claims.html"),
-                                                   data=from_page(page, DATA_PAGE))
+    original = dict(project.original)
+    if original.get("date"):
+        original["date"] = human_date(original["date"])
+    edition = dict(edition or {})
+    if edition.get("date"):
+        edition["date"] = human_date(edition["date"])
+    return env.get_template("landing.html").render(
+        title=project.title, subtitle=project.subtitle, original=original, edition=edition,
+        changes=from_page(page, changes) if changes else None,
+        highlights=items, contents=contents, where=where_floats_are(chapters[1:], floats),
+        claims=from_page(page, "claims.html"), data=from_page(page, DATA_PAGE))

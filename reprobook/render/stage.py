@@ -96,12 +96,13 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     book = load_project(dest, profile=project.profile)
     chapters, uses = pandoc_book.fact_uses(book, facts)
+    targets = pandoc_book.number_targets(chapters)
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
     # each figure of the book shown after the cell that saved it.
     provenance = sitelib.Provenance(project)
-    cell_figures = _cell_figures(project, provenance, chapters,
+    cell_figures = _cell_figures(project, provenance, chapters, targets,
                                  extra / pages.NOTEBOOKS / "outputs")
     notebook_pages: dict[str, str] = {}
     footer_right = []
@@ -140,7 +141,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     changes = context.get("changes")
     if changes is not None:
-        _write(dest / pages.CHANGES, pages.changes_page(env, changes, facts))
+        _write(dest / pages.CHANGES, pages.changes_page(
+            env, changes, facts, {e.key: e for e in entries}, _figure_info(chapters, targets),
+            {c.page: c for c in chapters}))
         footer_center.append({"text": f"What changed since {changes.previous}",
                               "href": pages.CHANGES})
 
@@ -166,7 +169,14 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     # What goes after each page's first heading.
     chapter_list = [(c.title, c.number, c.page) for c in chapters]
-    landing = sitelib.landing_block(env, book, facts, chapter_list, chapters[0].page)
+    floats: dict[str, list[str]] = {}
+    for target in targets.values():
+        if not target.label.startswith(("Chapter", "Section")) and target.anchor.split("-")[0] in (
+                "fig", "map", "tbl"):
+            floats.setdefault(target.page, []).append(target.label)
+    landing = sitelib.landing_block(
+        env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
+        changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))
         for href in (item["href"] for item in footer_center + footer_right)]
@@ -206,38 +216,59 @@ def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:
     return [f"{GENERATED}/typst/typst-show.typ", f"{GENERATED}/typst/print.typ"]
 
 
-def _cell_figures(project: Project, provenance: "sitelib.Provenance",
-                  chapters: list, previews: Path) -> dict[str, dict[int, list[dict]]]:
-    """notebook -> cell number -> the book's figures that cell saved, as the
-    notebook page shows them: the web image (for raster maps a smaller
-    preview in `previews`, linked to the full image, so a notebook page with
-    five maps stays within the page-weight budget), its alt text from the
-    chapter, and a link to the figure in the chapter ("Figure 5.1")."""
+def _book_figures(chapters: list, targets: dict):
+    """(chapter, figure element, its image element, its Target) for every
+    numbered figure and map of the book, in order."""
     from . import ast
 
-    targets = pandoc_book.number_targets(chapters)
-    out: dict[str, dict[int, list[dict]]] = {}
     for chapter in chapters:
         for el in ast.iter_elements(chapter.doc["blocks"]):
             if el["t"] != "Figure":
                 continue
             ident = el["c"][0][0]
             images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
-            if not images or ident not in targets:
-                continue
-            src = images[0]["c"][2][0]
-            name = PurePosixPath(src).name
-            notebook = provenance.by_file.get(name)
-            cell = provenance.cells.get(PurePosixPath(src).stem)
-            if not notebook or not cell:
-                continue
-            alt = dict(images[0]["c"][0][2]).get("fig-alt") or dict(el["c"][0][2]).get("fig-alt", "")
-            figure = PurePosixPath(chapter.source).parent / src
-            target = targets[ident]
-            full = sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", str(sitelib._normal(figure)))
-            preview = sitelib.image_preview(project.root / sitelib._normal(figure), previews)
-            out.setdefault(notebook, {}).setdefault(cell, []).append({
-                "src": f"outputs/{preview.name}" if preview else full, "full": full,
-                "alt": alt, "label": f"{target.label} ({chapter.title})",
-                "href": sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
+            if images and ident in targets:
+                yield chapter, el, images[0], targets[ident]
+
+
+def _cell_figures(project: Project, provenance: "sitelib.Provenance", chapters: list,
+                  targets: dict, previews: Path) -> dict[str, dict[int, list[dict]]]:
+    """notebook -> cell number -> the book's figures that cell saved, as the
+    notebook page shows them: the web image (for raster maps a smaller
+    preview in `previews`, linked to the full image, so a notebook page with
+    five maps stays within the page-weight budget), its alt text from the
+    chapter, and a link to the figure in the chapter ("Figure 5.1")."""
+    out: dict[str, dict[int, list[dict]]] = {}
+    for chapter, el, image, target in _book_figures(chapters, targets):
+        ident = el["c"][0][0]
+        src = image["c"][2][0]
+        name = PurePosixPath(src).name
+        notebook = provenance.by_file.get(name)
+        cell = provenance.cells.get(PurePosixPath(src).stem)
+        if not notebook or not cell:
+            continue
+        alt = dict(image["c"][0][2]).get("fig-alt") or dict(el["c"][0][2]).get("fig-alt", "")
+        figure = PurePosixPath(chapter.source).parent / src
+        full = sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", str(sitelib._normal(figure)))
+        preview = sitelib.image_preview(project.root / sitelib._normal(figure), previews)
+        out.setdefault(notebook, {}).setdefault(cell, []).append({
+            "src": f"outputs/{preview.name}" if preview else full, "full": full,
+            "alt": alt, "label": f"{target.label} ({chapter.title})",
+            "href": sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
+    return out
+
+
+def _figure_info(chapters: list, targets: dict) -> dict[str, dict]:
+    """Figure file name (x.svg, map.webp) -> how readers know it: its label
+    ("Map 14.1"), kind ("map"), the first sentence of its caption, its
+    chapter's title and its place on the page."""
+    from . import ast
+
+    out: dict[str, dict] = {}
+    for chapter, el, image, target in _book_figures(chapters, targets):
+        caption = " ".join(ast.stringify(b) for b in el["c"][1][1]).strip()
+        out.setdefault(PurePosixPath(image["c"][2][0]).name, {
+            "label": target.label, "kind": target.label.split(" ")[0].lower(),
+            "caption": caption.split(". ")[0].rstrip("."), "chapter": chapter.title,
+            "href": f"{target.page}#{target.anchor}"})
     return out

@@ -1,7 +1,8 @@
 /* reprobook search: a plain scan of the index built with the site
    (assets/search-index.js, the same data as search.json). Every word of
    the query must occur in a section; results are ranked by where and how
-   often the words occur. Nothing is sent anywhere. */
+   often (counted up to 3 times) the words occur, and the words are marked
+   in each result. Nothing is sent anywhere. */
 (function () {
   var index = window.REPROBOOK_SEARCH || [];
   var form = document.querySelector(".search-page-form");
@@ -30,6 +31,30 @@
     return (start > 0 ? "… " : "") + text.slice(start, start + 220) + (start + 220 < text.length ? " …" : "");
   }
 
+  // `text` into `el` with each occurrence of the query's words in <mark>;
+  // text nodes only, never markup from the index.
+  function marked(el, text, words) {
+    var f = "", map = [], spans = [], pos = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = fold(text[i]);
+      for (var k = 0; k < c.length; k++) { f += c[k]; map.push(i); }
+    }
+    words.forEach(function (w) {
+      for (var at = f.indexOf(w); at !== -1; at = f.indexOf(w, at + w.length))
+        spans.push([map[at], map[at + w.length - 1] + 1]);
+    });
+    spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
+    spans.forEach(function (s) {
+      if (s[0] < pos) return;
+      el.appendChild(document.createTextNode(text.slice(pos, s[0])));
+      var m = document.createElement("mark");
+      m.textContent = text.slice(s[0], s[1]);
+      el.appendChild(m);
+      pos = s[1];
+    });
+    el.appendChild(document.createTextNode(text.slice(pos)));
+  }
+
   function search(query) {
     var words = fold(query).split(/\s+/).filter(Boolean);
     list.textContent = "";
@@ -41,7 +66,7 @@
         var inText = count(f.text, words[w]);
         var inHead = count(f.section, words[w]) + count(f.title, words[w]);
         if (!inText && !inHead) return;
-        score += inText + 5 * inHead;
+        score += Math.min(inText, 3) + 5 * inHead; // a long page does not outrank a focused section
       }
       hits.push({ i: i, score: score });
     });
@@ -51,9 +76,9 @@
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = r.page + (r.anchor ? "#" + r.anchor : "");
-      a.textContent = r.section === r.title ? r.title : r.title + ": " + r.section;
+      marked(a, r.section === r.title ? r.title : r.title + ": " + r.section, words);
       var p = document.createElement("p");
-      p.textContent = snippet(r.text, words[0]);
+      marked(p, snippet(r.text, words[0]), words);
       li.appendChild(a);
       li.appendChild(p);
       list.appendChild(li);

@@ -141,6 +141,26 @@ def test_search_finds_a_key_term_from_a_chapter(desktop, server, edition_prefix,
     page.close()
 
 
+def test_search_marks_the_words_and_snippets_read_as_the_page(phone, server, edition_prefix, site_root):
+    """Each result marks the query's words (<mark>, case and accents folded);
+    a snippet's text is the page's text, with no space added around printed
+    numbers or links ("2021, the year", "(Figure 5.1)")."""
+    index = json.loads((site_root / edition_prefix / "search.json").read_text())
+    texts = " ".join(r["text"] for r in index)
+    assert not re.search(r"\( | \)|\w ,|\w \.(\s|$)", texts), \
+        re.findall(r".{20}(?:\( | \)|\w ,).{20}", texts)[:5]
+    page = phone.new_page()
+    page.goto(server.url + edition_prefix + "search.html?q=" + "Coup%202021")
+    page.wait_for_selector("#search-results li")
+    marks = page.locator("#search-results mark").all_inner_texts()
+    assert marks and {m.lower() for m in marks} == {"coup", "2021"}, set(marks)
+    results = page.locator("#search-results li").count()
+    with_marks = page.evaluate("[...document.querySelectorAll('#search-results li')]"
+                               ".filter(li => li.querySelector('p mark')).length")
+    assert with_marks == results
+    page.close()
+
+
 def test_pdf_link_downloads_a_valid_pdf(desktop, server, edition_prefix):
     from pypdf import PdfReader
 
@@ -204,7 +224,7 @@ def test_ledger_rows_are_cards_on_a_phone(phone, desktop, server, edition_prefix
     assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes)
     labels = page.evaluate("""() => [...document.querySelectorAll('table.ledger tbody tr:first-child td')]
         .map(td => getComputedStyle(td, '::before').content)""")
-    assert labels == ['"Printed"', '"Key"', '"Where printed"', '"Computed from"', '"Status"']
+    assert labels == ['"Printed"', '"What it is"', '"Where printed"', '"Computed from"', '"Status"']
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator("table.checks tbody tr").first.locator("td").first.bounding_box()["width"] > 250
     page.close()

@@ -464,11 +464,23 @@ def geojson_layer(gdf, *, tolerance_m: float = 0.0, properties=()) -> dict:
     return data
 
 
+def label_sides(points, reach: tuple[float, float] = (0.6, 0.2)) -> list[str]:
+    """The side of its marker each permanent label of the interactive map
+    takes: the right, unless another labelled point lies close on that side
+    (within `reach` degrees east, and north or south), then the left. A label
+    to the right of Bhamo ran over Momauk's marker and label."""
+    points = [(float(x), float(y)) for x, y in points]
+    return ["left" if any(0 < ox - x <= reach[0] and abs(oy - y) <= reach[1]
+                          for j, (ox, oy) in enumerate(points) if j != i) else "right"
+            for i, (x, y) in enumerate(points)]
+
+
 def leaflet_script(layers: list[dict], attribution: str) -> str:
     """JavaScript that draws `layers` with Leaflet in the element
     #interactive-map. Each layer: {"name", "data" (GeoJSON), "style"}; a
     feature's `popup` property (plain text; lines separated by newlines, the
-    first shown as its title) becomes its popup and `label` its tooltip.
+    first shown as its title) becomes its popup and `label` its tooltip, on
+    the feature's `side` ("right" unless set; see label_sides).
     Both are printed as text, never parsed as HTML: they hold data.
     No tile layer: the site makes no request to any other host."""
     import json
@@ -499,7 +511,7 @@ def leaflet_script(layers: list[dict], attribution: str) -> str:
       onEachFeature: function (feature, shape) {{
         var p = feature.properties || {{}};
         if (p.popup) {{ shape.bindPopup(textNode(p.popup, true)); }}
-        if (p.label) {{ shape.bindTooltip(textNode(p.label, false), {{permanent: !!layer.permanent, direction: "right"}}); }}
+        if (p.label) {{ shape.bindTooltip(textNode(p.label, false), {{permanent: !!layer.permanent, direction: p.side || "right"}}); }}
       }}
     }}).addTo(map);
     overlays[layer.name] = group;

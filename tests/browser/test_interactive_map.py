@@ -3,7 +3,9 @@ Leaflet from assets/vendor, the data from figures/, nothing from elsewhere."""
 
 from __future__ import annotations
 
-from .browser import DESKTOP, axe_problems, errors, new_context, off_host_requests, visit
+import pytest
+
+from .browser import DESKTOP, PHONE, axe_problems, errors, new_context, off_host_requests, visit
 
 
 def test_interactive_map_draws_offline(browser, server, edition_prefix, axe_available):
@@ -26,6 +28,38 @@ def test_interactive_map_draws_offline(browser, server, edition_prefix, axe_avai
         box = page.locator("#interactive-map").bounding_box()
         assert box["width"] > 300 and box["height"] > 300
         page.close()
+    finally:
+        context.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_interactive_map_labels_do_not_cover_each_other(browser, server, edition_prefix, viewport):
+    """Every permanent label can be read: no label box overlaps another
+    label or another place's marker (Bhamo's label ran over Momauk's)."""
+    context = new_context(browser, viewport)
+    try:
+        page = context.new_page()
+        page.goto(server.url + f"{edition_prefix}chapters/maps.html", wait_until="load")
+        page.locator("#interactive-map").scroll_into_view_if_needed()
+        tooltips = page.locator("#interactive-map .leaflet-tooltip")
+        labels = {t.inner_text(): t.bounding_box() for t in tooltips.all()}
+        assert {"Bhamo", "Momauk Township", "Myitkyina", "Chipwi Township"} <= set(labels)
+        names = sorted(labels)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert not _overlap(labels[a], labels[b]), f"label {a!r} covers label {b!r}"
+        markers = [m.bounding_box() for m in page.locator("#interactive-map path.leaflet-interactive").all()]
+        circles = [m for m in markers if m and m["width"] <= 30 and m["height"] <= 30]
+        assert len(circles) >= 5  # three towns, two townships
+        for name, box in labels.items():
+            covered = [m for m in circles if _overlap(box, m)]
+            # its own marker at most (a tooltip starts inside a large circle)
+            assert len(covered) <= 1, f"label {name!r} covers another place's marker"
     finally:
         context.close()
 

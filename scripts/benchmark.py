@@ -144,11 +144,12 @@ def main() -> None:
     if "render stage: real quarto render" in med:
         print(f"| quarto render / built-in render | "
               f"{med['render stage: real quarto render'] / med['render stage: built-in renderer']:.2f}× | |")
-    engine = med["notebook stage: engine (parallel, cached results off)"]
-    print(f"| jupyter execute (sequential) / engine | "
-          f"{med['notebook stage: jupyter execute, one after another'] / engine:.2f}× | ≥ 1.5× |")
-    print(f"| engine / plain scripts | "
-          f"{engine / med['notebook stage: plain Python scripts (floor)']:.2f}× | ≤ 1.3× |")
+    engine = med.get("notebook stage: engine (parallel, cached results off)")
+    if engine:
+        print(f"| jupyter execute (sequential) / engine | "
+              f"{med['notebook stage: jupyter execute, one after another'] / engine:.2f}× | ≥ 1.5× |")
+        print(f"| engine / plain scripts | "
+              f"{engine / med['notebook stage: plain Python scripts (floor)']:.2f}× | ≤ 1.3× |")
     self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"\npeak memory: largest process of any build (reprobook, kernel, pandoc, typst, "

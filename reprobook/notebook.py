@@ -173,21 +173,35 @@ class Step:
                              "execution_count": _execution_count()}
         return self._checks[key]
 
-    def save_figure(self, fig, stem: str, *, data=None, web: str = "svg") -> list[Path]:
+    def save_figure(self, fig, stem: str, *, data=None, web: str = "svg", narrow=None) -> list[Path]:
         """Save a matplotlib figure for the web and as PDF (print), plus the
         data it plots as CSV, all byte-for-byte reproducible.
 
         `web` is "svg" (charts: sharp, small) or "webp" (maps over a raster
         basemap, where an SVG would embed a large PNG: a lossy WebP is about a
-        tenth of the size and still crisp)."""
-        from .figures import save_reproducibly
+        tenth of the size and still crisp).
+
+        An SVG chart also gets a narrow-layout variant, `<stem>.narrow.svg`,
+        which the website shows on phones: the same figure laid out again for
+        a 360 px column (figures.narrow_layout). The engine derives it from
+        the declared `<stem>.svg`; it need not be declared. `narrow`, if
+        given, is called with that copy before its layout, to change what
+        does not fit a phone's column (shorter labels, a label moved out of
+        a thin bar): the copy has the same axes, in the same order."""
+        from .figures import narrow_layout, narrow_name, save_reproducibly
 
         if web not in ("svg", "webp"):
             raise ValueError(f"web format must be 'svg' or 'webp', not {web!r}")
+        if narrow is not None and web != "svg":
+            raise ValueError("only SVG charts have a narrow layout")
         paths = []
         for ext in (web, "pdf"):
             path = self.output_path(f"figures/{stem}.{ext}")
             save_reproducibly(fig, path)
+            paths.append(path)
+        if web == "svg":
+            path = self.output_path(narrow_name(f"figures/{stem}.svg"))
+            save_reproducibly(narrow_layout(fig, narrow), path)
             paths.append(path)
         if data is not None:
             path = self.output_path(f"figures/{stem}.csv")

@@ -252,8 +252,8 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
                            if i.startswith(UPSTREAM_PREFIX)),
             imports=tuple(inside(root, name, f"{key}.imports")
                           for name in entry.get("imports") or ()),
-            outputs=tuple(inside(root, out, f"{key}.outputs")
-                          for out in entry.get("outputs") or ()),
+            outputs=_with_derived(tuple(inside(root, out, f"{key}.outputs")
+                                        for out in entry.get("outputs") or ())),
             timeout=entry.get("timeout") or default_timeout or DEFAULT_TIMEOUT,
         )
         if not (root / spec.path).is_file():
@@ -295,6 +295,17 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )
+
+
+def _with_derived(outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """The declared outputs plus those the engine derives from them: each
+    SVG chart's narrow-layout variant (figures.narrow_name), which
+    Step.save_figure writes beside it. Derived here, once, every check of
+    outputs (the cache, Step.finish, the copy into figures/) covers it."""
+    from .figures import narrow_name
+
+    derived = [n for n in map(narrow_name, outputs) if n and n not in outputs]
+    return outputs + tuple(derived)
 
 
 def _existing_folders(root: Path, folders: list[str], label: str = ENGINE_FILE) -> list[str]:

@@ -86,12 +86,23 @@ def _ids_cached(path: str, mtime: float) -> set[str]:
     return {t["id"] for t in doc.find_all(id=True)} | {t["name"] for t in doc.find_all("a", attrs={"name": True})}
 
 
+def srcset_urls(value: str | None) -> list[str]:
+    """The URLs of a srcset attribute ("a.svg, b.svg 2x, c.svg 600w")."""
+    return [part.split()[0] for part in (value or "").split(",") if part.strip()]
+
+
+def _srcset_refs(doc) -> list[tuple[str, str]]:
+    return [(el.name, url) for el in doc.find_all(["source", "img"], srcset=True)
+            for url in srcset_urls(el.get("srcset"))]
+
+
 def broken_links(site: Path, page: str) -> list[str]:
     problems = []
     doc = soup(site, page)
     refs = [("a", a.get("href")) for a in doc.find_all("a", href=True)]
     refs += [(tag, el.get(attr)) for tag, attr in RESOURCE_ATTRS for el in doc.find_all(tag)
              if el.get(attr)]
+    refs += _srcset_refs(doc)
     for tag, url in refs:
         if _is_external(url):
             continue  # other hosts: links are allowed, loads are external_requests' business
@@ -258,8 +269,17 @@ def page_weight(site: Path, page: str) -> PageWeight:
     for script in doc.find_all("script", src=True):
         add("js", _resolve(site, page, script["src"])[0])
     for img in doc.find_all("img", src=True):
-        if not img["src"].startswith("data:"):
-            add("images", _resolve(site, page, img["src"])[0])
+        if img["src"].startswith("data:"):
+            continue
+        # In a <picture> the browser downloads one of the sources (or the
+        # <img> itself): the largest is counted.
+        picture = img.find_parent("picture")
+        candidates = [img["src"]] + ([url for source in picture.find_all("source", srcset=True)
+                                      for url in srcset_urls(source["srcset"])] if picture else [])
+        targets = [t for t in (_resolve(site, page, c)[0] for c in candidates)
+                   if t and t not in files and (site / t).is_file()]
+        if targets:
+            add("images", max(targets, key=lambda t: (site / t).stat().st_size))
     return weight
 
 

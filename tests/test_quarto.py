@@ -247,16 +247,14 @@ def test_figures_open_full_size_and_landing_is_generated_under_quarto(quarto_bui
     assert q == b and q[0] and f"Edition {edition}" in q[0]
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
-def test_quarto_pages_fit_a_phone(quarto_build, edition):
-    """Every page Quarto renders is no wider than a 375 px phone."""
-    from .browser.browser import (CHROMIUM, CHROMIUM_ARGS, OVERFLOW_JS, PHONE, SiteServer,
-                                  new_context, require)
+def _at_phone_width(root: Path, edition: str, pages: list[str], measure) -> list[str]:
+    """`measure(page, name)` -> problems, for each of `pages` of the Quarto
+    site loaded in Chromium at 375 px."""
+    from .browser.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SiteServer, new_context, require
 
     require(Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    root, _, _ = quarto_build
     server = SiteServer(root / "_site")
 
     def visit_all() -> list[str]:
@@ -264,11 +262,9 @@ def test_quarto_pages_fit_a_phone(quarto_build, edition):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = new_context(browser, PHONE).new_page()
-            for name in sorted(_pages(_site(root, edition))):
+            for name in pages:
                 page.goto(f"{server.url}{edition}/{name}", wait_until="load")
-                o = page.evaluate(OVERFLOW_JS)
-                if o["scrollWidth"] > o["clientWidth"]:
-                    problems.append(f"{name}: {o['scrollWidth']}px wide: {o['wide']}")
+                problems += measure(page, name)
             browser.close()
         return problems
 
@@ -276,9 +272,51 @@ def test_quarto_pages_fit_a_phone(quarto_build, edition):
     # an event loop in this one, and the sync API refuses to nest.
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            problems = pool.submit(visit_all).result()
+            return pool.submit(visit_all).result()
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_quarto_pages_fit_a_phone(quarto_build, edition):
+    """Every page Quarto renders is no wider than a 375 px phone."""
+    from .browser.browser import OVERFLOW_JS
+
+    root, _, _ = quarto_build
+
+    def overflow(page, name: str) -> list[str]:
+        o = page.evaluate(OVERFLOW_JS)
+        return [f"{name}: {o['scrollWidth']}px wide: {o['wide']}"] if o["scrollWidth"] > o["clientWidth"] else []
+
+    problems = _at_phone_width(root, edition, sorted(_pages(_site(root, edition))), overflow)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_quarto_charts_are_legible_on_a_phone(quarto_build, edition):
+    """Under Quarto too, each SVG chart in the 375 px column is its
+    narrow-layout variant (through <picture>): its smallest text is at least
+    PHONE_MIN_PX as rendered, no two texts overlap, none lies outside the
+    chart; the image still links to the full-size chart."""
+    from .browser.browser import CHART_TEXT_JS, chart_text_problems
+
+    root, _, _ = quarto_build
+    charts_seen = []
+
+    def legible(page, name: str) -> list[str]:
+        charts = [c for c in page.evaluate(CHART_TEXT_JS) if c["texts"]]
+        charts_seen.extend(charts)
+        problems = chart_text_problems(charts, name)
+        for img in page.locator("main figure picture img").all():
+            link = img.evaluate("i => i.closest('a') && i.closest('a').getAttribute('href')")
+            if link != img.get_attribute("src"):
+                problems.append(f"{name}: {img.get_attribute('src')} links to {link}, not to itself")
+        return problems
+
+    chapters = sorted(p for p in _pages(_site(root, edition)) if p.startswith("chapters/"))
+    problems = _at_phone_width(root, edition, chapters, legible)
+    assert len(charts_seen) >= (5 if edition == "1.1" else 4), [c["src"] for c in charts_seen]
+    assert all(".narrow." in c["shownSrc"] for c in charts_seen), [c["shownSrc"] for c in charts_seen]
     assert not problems, "\n".join(problems)
 
 

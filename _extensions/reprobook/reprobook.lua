@@ -91,13 +91,26 @@ end
 
 -- The figure's image becomes a link to the image file itself: on a phone a
 -- tap opens the chart or map full size, to zoom (no script, as the built-in
--- renderer does).
+-- renderer does). A chart with a narrow-layout variant
+-- (_reprobook/narrow.json) is shown through <picture>: the variant on
+-- small screens (the media query and markup are the built-in renderer's,
+-- from _reprobook/site.json).
+local narrow = nil
 local function link_figure_image(el)
+  narrow = narrow or common.read_json("narrow.json", false) or {}
+  local variant = narrow[el.identifier]
   local changed = false
   el.content = el.content:walk({
     Image = function(img)
       changed = true
-      return pandoc.Link({ img }, img.src, "", pandoc.Attr("", { "figure-full" }))
+      local shown = { img }
+      if variant then
+        local info = site_info()
+        local srcset = common.root_prefix() .. variant
+        local open = (info.picture_open or ""):gsub("{srcset}", function() return srcset end)
+        shown = { pandoc.RawInline("html", open), img, pandoc.RawInline("html", "</picture>") }
+      end
+      return pandoc.Link(shown, img.src, "", pandoc.Attr("", { "figure-full" }))
     end,
   })
   if changed then return el end

@@ -338,6 +338,8 @@ class BookLinks:
     chapter_anchors: dict[str, str] = field(default_factory=dict)  # chapter source -> heading id
     figure_links: dict[str, list[dict]] = field(default_factory=dict)
     site_url: str = ""
+    # figure id -> its narrow-layout variant, relative to the root (_reprobook/narrow.json)
+    narrow: dict[str, str] = field(default_factory=dict)
 
 
 def book_links(project: Project, chapters: list[Chapter]) -> BookLinks:
@@ -350,10 +352,12 @@ def book_links(project: Project, chapters: list[Chapter]) -> BookLinks:
     generated = project.root / "_reprobook"
     figures = generated / "figures.json"
     site = generated / "site.json"
+    narrow = generated / "narrow.json"
     return BookLinks(anchors,
                      json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {},
                      json.loads(site.read_text(encoding="utf-8")).get("site_url", "")
-                     if site.is_file() else "")
+                     if site.is_file() else "",
+                     json.loads(narrow.read_text(encoding="utf-8")) if narrow.is_file() else {})
 
 
 def transform(chapter: Chapter, targets: dict[str, Target], fmt: str,
@@ -549,7 +553,13 @@ def _figure(el: dict, chapter: Chapter, targets: dict[str, Target], fmt: str,
                                         {"t": "Space"}, *first["c"], *extra]}
     # The image is a link to the image file itself: on a phone a tap opens
     # the chart or map full size, to zoom (no script, works everywhere).
-    linked = {"t": "Link", "c": [["", ["figure-full"], []], [new_image], [src, ""]]}
+    # A chart with a narrow-layout variant shows that on small screens.
+    shown = [new_image]
+    if ident in links.narrow:
+        narrow = sitelib.from_page(chapter.page, links.narrow[ident])
+        shown = [ast.raw_inline("html", sitelib.picture_open(narrow)), new_image,
+                 ast.raw_inline("html", "</picture>")]
+    linked = {"t": "Link", "c": [["", ["figure-full"], []], shown, [src, ""]]}
     return {"t": "Figure", "c": [[ident, classes, kvs], [short, blocks],
                                  [{"t": "Plain", "c": [linked]}]]}
 

@@ -7,9 +7,12 @@ modifies no tracked file, and Quarto's own state, `.quarto/` and its edits to
 
   _variables.yml            facts, for Quarto's `{{< var >}}`
   _reprobook/facts.json     facts, for the extension's `{{< fact >}}`
-  _reprobook/site.json      what the extension's filter needs (site URL)
+  _reprobook/site.json      what the extension's filter needs (site URL,
+                            <picture> markup)
   _reprobook/figures.json   links under each figure's caption (data,
                             notebook cell, ledger), relative to the root
+  _reprobook/narrow.json    each chart's narrow-layout variant (phones),
+                            relative to the root
   _reprobook/chapters.json  each chapter's heading label (PDF links)
   _reprobook/pages/<p>.html HTML placed after the first heading of page p
                             (landing highlights; under Quarto also the
@@ -92,7 +95,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     site_url = project.site_url.rstrip("/") + "/" if project.site_url else ""
     if site_url and edition:
         site_url += f"{edition['number']}/"
-    _write(generated / "site.json", json.dumps({"site_url": site_url}))
+    # The <picture> markup around a chart with a narrow variant: the
+    # extension fills in {srcset}, as the built-in renderer does.
+    _write(generated / "site.json", json.dumps({"site_url": site_url,
+                                                "picture_open": sitelib.picture_open("{srcset}")}))
 
     book = load_project(dest, profile=project.profile)
     chapters, uses = pandoc_book.fact_uses(book, facts)
@@ -122,10 +128,15 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     # Links under each figure's caption (data, notebook cell, ledger).
     figure_links = {}
+    figures = []
     for chapter in chapters:
         for ident, src in pandoc_book.figures_of(chapter):
             figure_links[ident] = provenance.figure_links(chapter.source, ident, src)
+            figures.append((chapter.source, ident, src))
     _write(generated / "figures.json", json.dumps(figure_links, ensure_ascii=False, indent=1))
+    # Each chart's narrow-layout variant, shown on phones (<picture>).
+    _write(generated / "narrow.json",
+           json.dumps(sitelib.narrow_variants(project, figures), ensure_ascii=False, indent=1))
     # Each chapter's heading label: a link to a chapter's .qmd becomes an
     # internal link in the PDF (Quarto's Typst output keeps it as a file URI).
     _write(generated / "chapters.json",

@@ -104,6 +104,115 @@ OVERFLOW_JS = """() => {
           mainWidth: main ? main.getBoundingClientRect().width : width};
 }"""
 
+# Chart text as a reader sees it: each SVG chart (shown with <img>, whose
+# document scripts cannot reach) is loaded again inline, at the width the
+# <img> has on the page, from the file the browser chose to show
+# (currentSrc: a <picture>'s narrow-layout variant on a phone), and at the
+# full size of the file its full-size link opens; the font size of every
+# <text> is measured through its transform to the screen. For the chart as
+# shown, pairs of texts whose boxes overlap (by more than OVERLAP_PX in both
+# directions) and texts outside the chart's box are listed.
+OVERLAP_PX = 1.5
+CHART_TEXT_JS = """async () => {
+  const out = [];
+  for (const img of document.querySelectorAll('main figure img')) {
+    if (!/\\.svg$/i.test(img.getAttribute('src'))) continue;
+    img.loading = 'eager';  // a lazy image below the fold has no width yet
+    await img.decode().catch(() => null);
+    const load = async url => {
+      const text = await (await fetch(url)).text();
+      return new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+    };
+    const measure = async (svg, width) => {
+      const box = document.createElement('div');
+      box.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden;width:' + width + 'px';
+      const copy = document.importNode(svg, true);
+      copy.style.width = '100%'; copy.style.height = 'auto'; copy.style.display = 'block';
+      box.appendChild(copy); document.body.appendChild(box);
+      const texts = [...copy.querySelectorAll('text')].filter(t => t.textContent.trim());
+      const sizes = texts.map(t => {
+        const m = t.getScreenCTM();
+        return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      });
+      const frame = copy.getBoundingClientRect();
+      const rects = texts.map(t => t.getBoundingClientRect());
+      const overlaps = [], outside = [];
+      rects.forEach((a, i) => {
+        if (a.left < frame.left - 1 || a.right > frame.right + 1 || a.top < frame.top - 1
+            || a.bottom > frame.bottom + 1) outside.push(texts[i].textContent.trim());
+        rects.slice(i + 1).forEach((b, j) => {
+          const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+          const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+          if (x > OVERLAP_PX && y > OVERLAP_PX)
+            overlaps.push([texts[i].textContent.trim(), texts[i + 1 + j].textContent.trim()]);
+        });
+      });
+      box.remove();
+      return {sizes, overlaps, outside};
+    };
+    const shownUrl = img.currentSrc || img.src;
+    const shownSvg = await load(shownUrl), fullSvg = await load(img.src);
+    const natural = fullSvg.width.baseVal.value;
+    const shown = await measure(shownSvg, img.getBoundingClientRect().width);
+    const full = await measure(fullSvg, natural);
+    out.push({src: img.getAttribute('src'), shownSrc: shownUrl.split('/').pop(),
+              shownWidth: img.getBoundingClientRect().width, fullWidth: natural,
+              texts: shown.sizes.length, shown: shown.sizes, full: full.sizes,
+              overlaps: shown.overlaps, outside: shown.outside});
+  }
+  return out;
+}""".replace("OVERLAP_PX", str(OVERLAP_PX))
+
+# The smallest chart text, in CSS px, in the 375 px column of a phone. The
+# body text there is 16-17 px; 11 px is the smallest size Apple's and
+# Google's guidelines for phone interfaces use for secondary text (iOS
+# "Caption 2", Material "label small"). Before the narrow layouts the
+# charts' smallest text was 3.8-5.3 px at this width.
+PHONE_MIN_PX = 11.0
+# The smallest chart text when a chart is opened full size: the size of
+# small print (a footnote) on a phone. Below it the tap to enlarge would
+# not make the chart readable.
+FULL_SIZE_MIN_PX = 9.0
+
+
+def chart_text_report(charts: list[dict], page: str) -> dict[str, dict]:
+    """What CHART_TEXT_JS measured, per chart file (the file shown at the
+    page's width and the full-size file), as recorded in test-artifacts."""
+    report = {}
+    for chart in charts:
+        if not chart["texts"]:
+            continue
+        shown, full = sorted(chart["shown"]), sorted(chart["full"])
+        report[chart["src"].rsplit("/", 1)[-1]] = {
+            "page": page, "shown_file": chart["shownSrc"], "texts": chart["texts"],
+            "width_shown_px": round(chart["shownWidth"]), "width_full_px": round(chart["fullWidth"]),
+            "shown_px": {"min": round(shown[0], 1), "median": round(shown[len(shown) // 2], 1),
+                         "max": round(shown[-1], 1)},
+            "full_px": {"min": round(full[0], 1), "median": round(full[len(full) // 2], 1),
+                        "max": round(full[-1], 1)},
+            "overlaps": chart["overlaps"], "outside": chart["outside"]}
+    return report
+
+
+def chart_text_problems(charts: list[dict], page: str, min_px: float = PHONE_MIN_PX) -> list[str]:
+    """Charts as shown at a phone's width: text under `min_px`, texts that
+    overlap, texts outside the chart."""
+    problems = []
+    for chart in charts:
+        if not chart["texts"]:
+            continue
+        where = f"{page}: {chart['src']} (showing {chart['shownSrc']})"
+        smallest = min(chart["shown"])
+        if smallest < min_px:
+            problems.append(f"{where}: smallest text {smallest:.1f}px at "
+                            f"{chart['shownWidth']:.0f}px wide (want >= {min_px}px)")
+        if chart["overlaps"]:
+            problems.append(f"{where}: texts overlap: {chart['overlaps'][:5]}")
+        if chart["outside"]:
+            problems.append(f"{where}: texts outside the chart: {chart['outside'][:5]}")
+    return problems
+
+
 AXE_RUN_JS = """async () => {
   const r = await axe.run(document, {resultTypes: ['violations'],
                                      runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});

@@ -316,8 +316,8 @@ def test_quarto_charts_are_legible_on_a_phone(quarto_build, edition):
     chapters = sorted(p for p in _pages(_site(root, edition)) if p.startswith("chapters/"))
     problems = _at_phone_width(root, edition, chapters, legible)
     assert len(charts_seen) >= (5 if edition == "1.1" else 4), [c["src"] for c in charts_seen]
-    assert all(".narrow." in c["shownSrc"] for c in charts_seen), [c["shownSrc"] for c in charts_seen]
     assert not problems, "\n".join(problems)
+    assert all(".narrow." in c["shownSrc"] for c in charts_seen), [c["shownSrc"] for c in charts_seen]
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

@@ -89,6 +89,32 @@ def test_figure_links_its_data(book):
     assert (book.site_dir / "figures/bars.csv").is_file()
 
 
+def test_svg_chart_has_a_narrow_variant_for_phones(book):
+    """save_figure also writes bars.narrow.svg (derived from the declared
+    bars.svg, not declared itself): a smaller figure whose text is at least
+    figures.NARROW_MIN_PT; the page shows it through <picture> on small
+    screens, and the image still links to the chart as drawn."""
+    import re
+
+    from reprobook.figures import NARROW_MIN_PT
+
+    spec = next(nb for nb in book.notebooks if nb.name == "a")
+    assert "figures/bars.narrow.svg" in spec.outputs
+    figure = soup(book, "chapters/one.html").find("figure", id="fig-bars")
+    source = figure.select_one("a.figure-full > picture > source")
+    assert source is not None and source["media"] == "(max-width: 600px)"
+    assert source["srcset"] == "../figures/bars.narrow.svg"
+    assert figure.select_one("picture > img")["src"] == "../figures/bars.svg"
+    assert figure.select_one("a.figure-full")["href"] == "../figures/bars.svg"
+    wide, narrow = ((book.site_dir / "figures" / name).read_text(encoding="utf-8")
+                    for name in ("bars.svg", "bars.narrow.svg"))
+    width = {name: float(re.search(r'<svg[^>]* width="([\d.]+)pt"', svg).group(1))
+             for name, svg in (("wide", wide), ("narrow", narrow))}
+    assert width["narrow"] < 0.7 * width["wide"], width
+    sizes = [float(s) for s in re.findall(r"font-size: ([\d.]+)px", narrow)]  # SVG px = pt here
+    assert sizes and min(sizes) >= NARROW_MIN_PT, sizes
+
+
 def test_callout_is_styled_with_title(book):
     callout = soup(book, "chapters/one.html").select_one("div.callout.callout-warning")
     assert callout.select_one(".callout-title").get_text() == "Careful"

@@ -34,10 +34,14 @@ WEB_IMAGES = (".svg", ".webp", ".png", ".jpg", ".jpeg", ".gif")
 
 
 def _figure_hashes(folder: Path) -> dict[str, str]:
+    """Each figure file a page shows; a chart's narrow-layout variant for
+    phones is the same figure, not one of its own."""
+    from .figures import is_narrow_variant
+
     if not folder.is_dir():
         return {}
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.suffix.lower() in WEB_IMAGES}
+            if p.suffix.lower() in WEB_IMAGES and not is_narrow_variant(p.name)}
 
 
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]

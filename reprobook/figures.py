@@ -88,6 +88,13 @@ def narrow_name(relative: str) -> str | None:
     return str(path.with_name(path.stem + NARROW_SUFFIX + path.suffix)).replace("\\", "/")
 
 
+def is_narrow_variant(name: str) -> bool:
+    """Whether a figure file is another figure's narrow-layout variant (the
+    same figure for phones: not a figure of its own)."""
+    path = Path(name)
+    return path.suffix == ".svg" and path.stem.endswith(NARROW_SUFFIX)
+
+
 def narrow_layout(fig, adjust=None):
     """A copy of `fig` laid out again for a phone's column (`fig` itself is
     not changed). `adjust(copy)`, if given, may change the copy (move a

@@ -134,7 +134,8 @@ def test_changes_summary_counts_in_words():
 
 
 def test_changes_count_raster_maps_as_figures(tmp_path):
-    """A map published as WebP is a figure of the edition, as an SVG chart is."""
+    """A map published as WebP is a figure of the edition, as an SVG chart is;
+    a chart's narrow-layout variant (phones) is not a figure of its own."""
     from reprobook.changes import compare
 
     old, new = tmp_path / "old", tmp_path / "new"
@@ -143,8 +144,11 @@ def test_changes_count_raster_maps_as_figures(tmp_path):
         (folder / "chart.svg").write_text("<svg/>")
     (new / "map-corridors.webp").write_bytes(b"RIFF")
     (new / "map-corridors.pdf").write_bytes(b"%PDF")  # the print version: not a web figure
+    (new / "chart.narrow.svg").write_text("<svg/>")  # the phone layout of chart.svg: the same figure
+    (new / "bars.svg").write_text("<svg/>")
+    (new / "bars.narrow.svg").write_text("<svg/>")
     changes = compare("1.0", "1.1", {}, {}, old, new, [], [])
-    assert changes.figures_added == ["map-corridors.webp"]
+    assert changes.figures_added == ["bars.svg", "map-corridors.webp"]
 
 
 def test_ledger_labels_and_keys():

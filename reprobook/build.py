@@ -151,6 +151,19 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
             shutil.copy2(outputs[spec.name] / relative, dest)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link a staged file into the new site (the stage is this build's
+    own copy, deleted unread afterwards, so nothing writes through the
+    link); copy where links are impossible. Hundreds of figure files per
+    edition are no longer copied on every build."""
+    try:
+        if os.path.lexists(dst):  # a renderer's copy of the same file
+            os.unlink(dst)
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _render(project: Project, result: BuildResult, stage: Path, site: Path, renderer: str,
             reporter: Reporter, context: dict, timestamp: int) -> None:
     """Render one edition of the book into `site` (a fresh directory): stage
@@ -169,13 +182,13 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     else:
         reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
         pandoc_book.render(staged.project, result.facts, result.checks, site, context,
-                           timestamp=timestamp)
+                           timestamp=timestamp, parsed=staged.parsed)
         result.renderer = "builtin"
-    shutil.copytree(staged.extra_files, site, dirs_exist_ok=True)
+    shutil.copytree(staged.extra_files, site, dirs_exist_ok=True, copy_function=_link_or_copy)
     # Every generated figure with its CSV (captions link the data; Quarto
     # copies only the images it embeds).
     shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("README.md"))
+                    ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))

@@ -292,18 +292,19 @@ def figures_of(chapter: Chapter) -> list[tuple[str, str]]:
     return out
 
 
-def fact_uses(project: Project, facts: dict[str, dict]) -> tuple[list[Chapter], list[ledger.Use]]:
-    """The chapters (parsed) and where each fact is printed in them: page,
-    anchor and sentence, for the claims ledger. Computed from the sources
-    before rendering, so the ledger is one of the book's pages for either
-    renderer."""
+def fact_uses(project: Project, facts: dict[str, dict]
+              ) -> tuple[list[Chapter], dict[str, Target], list[ledger.Use]]:
+    """The chapters (parsed), their numbered targets, and where each fact is
+    printed in them: page, anchor and sentence, for the claims ledger.
+    Computed from the sources before rendering, so the ledger is one of the
+    book's pages for either renderer."""
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     uses: list[ledger.Use] = []
     for chapter in chapters:
         transform(chapter, targets, "html")
         uses.extend(chapter.uses)
-    return chapters, uses
+    return chapters, targets, uses
 
 
 def _has_caption(table: dict) -> bool:
@@ -764,22 +765,7 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                timestamp: int, links: BookLinks | None = None) -> Path:
     import typst
 
-    blocks: list[dict] = []
-    for chapter in chapters:
-        blocks.extend(transform(chapter, targets, "typst", figure_dir, links))
-    meta = dict(chapters[0].doc["meta"])
-    # As in a Quarto book, `nocite` counts in _quarto.yml (every entry of the
-    # bibliography listed, cited or not).
-    # (_bibliography_args passes it to citeproc as a metadata file.)
-    doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
-    edition = context.get("edition") or {}
-    variables = {"title": project.title, "author": project.author, "lang": project.language,
-                 **print_cover(project, edition)}
-    var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
-    typ = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
-                      "--wrap=preserve", *var_args, *_bibliography_args(project),
-                      *(["--metadata=link-citations=true"] if _bibliography_args(project) else [])],
-                     json.dumps(doc), cwd=project.root)
+    typ = typst_source(project, chapters, targets, figure_dir, context, links)
     source = stage / "book.typ"
     source.write_text(typ, encoding="utf-8")
     def compile_pdf() -> bytes:
@@ -799,6 +785,51 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
     return output
 
 
+# Marks where the chapters go in the template's output (a line of its own).
+_BODY_MARK = "// reprobook:body"
+
+
+def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, Target],
+                 figure_dir: Path, context: dict, links: BookLinks | None) -> str:
+    """The book as one Typst file: each chapter converted on its own (in
+    parallel, memoised by content, so a prose edit converts one chapter),
+    then placed in the template, which is filled once from the metadata.
+
+    Citations are resolved per chapter as on the web pages: every chapter
+    but the one with the `#refs` div drops its own reference list and its
+    citations link to `#ref-...` in the same document. With an author-date
+    style (and `nocite`, which lists every entry in every run) this prints
+    what one citeproc run over the whole book would; a numeric style, whose
+    numbers follow the order of first citation in the book, would need the
+    whole book in one run."""
+    bib_args = _bibliography_args(project)
+    refs_chapter = bibliography_page(chapters) if bib_args else None
+
+    def chapter_typst(chapter: Chapter) -> str:
+        doc = {**chapter.doc, "blocks": transform(chapter, targets, "typst", figure_dir, links)}
+        if bib_args and (chapter is refs_chapter or _cites(doc)):
+            doc = cite_on_page(doc, project, None if chapter is refs_chapter else "")
+        # Citations are already resolved: with `-citations` the writer
+        # prints citeproc's text rather than Typst's own #cite (pandoc turns
+        # the extension off by itself only when --citeproc is in the same run).
+        return run_pandoc(["-f", "json", "-t", "typst-citations", "--wrap=preserve"],
+                          json.dumps(doc), cwd=project.root)
+
+    edition = context.get("edition") or {}
+    variables = {"title": project.title, "author": project.author, "lang": project.language,
+                 **print_cover(project, edition)}
+    var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
+    frame = {**chapters[0].doc, "meta": dict(chapters[0].doc["meta"]),
+             "blocks": [{"t": "RawBlock", "c": ["typst", _BODY_MARK]}]}
+    template = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
+                           "--wrap=preserve", *var_args], json.dumps(frame), cwd=project.root)
+    head, mark, tail = template.partition(_BODY_MARK + "\n")
+    if not mark:
+        raise RenderError(f"{TEMPLATES / 'book.typ'} has no $body$ on a line of its own")
+    body = "\n".join(part.rstrip("\n") + "\n" for part in _parallel(chapter_typst, chapters))
+    return head + body + tail
+
+
 def font_paths(project: Project) -> list[Path]:
     """Fonts shipped with the project (fonts/) are embedded; system fonts are
     ignored so every machine produces the same PDF."""
@@ -808,17 +839,18 @@ def font_paths(project: Project) -> list[Path]:
 
 # ------------------------------------------------------------------ entry
 def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
-           context: dict, timestamp: int) -> dict:
+           context: dict, timestamp: int,
+           parsed: tuple[list[Chapter], dict[str, Target]] | None = None) -> dict:
     """Render the staged book `project` (stage.py) into `site`: one HTML page
-    per chapter and footer page, and one PDF of the chapters."""
-    chapters = parse_chapters(project, facts)
-    targets = number_targets(chapters)
+    per chapter and footer page, and one PDF of the chapters. `parsed`: the
+    chapters and targets staging already read from the same files."""
+    chapters, targets = parsed or (None, None)
+    if chapters is None:
+        chapters = parse_chapters(project, facts)
+        targets = number_targets(chapters)
     links = book_links(project, chapters)
     figure_dir = project.root / "figures"
     pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
-    if figure_dir.is_dir():
-        shutil.copytree(figure_dir, site / "figures", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("README.md"))
     pdf = None
     if "typst" in project.formats or "pdf" in project.formats:
         pdf = render_pdf(project, chapters, targets, project.root, figure_dir,

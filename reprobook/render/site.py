@@ -194,12 +194,13 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
     staging, and a prose edit changes no notebook."""
     import base64
     import tempfile
+    from importlib.metadata import version
 
-    import nbconvert
-
+    # The version from the package metadata: importing nbconvert (about
+    # 0.4 s) is only needed when the page is converted.
     key = memo.key(Path(__file__), json.dumps(nb, sort_keys=True, ensure_ascii=False), name,
                    source, image_url, json.dumps(figures or {}, sort_keys=True),
-                   nbconvert.__version__)
+                   version("nbconvert"))
 
     def compute() -> bytes:
         with tempfile.TemporaryDirectory(prefix="notebook-page-") as tmp:

@@ -55,6 +55,9 @@ class BuildResult:
     renderer: str = ""
     warnings: list[str] = field(default_factory=list)  # the renderer's, printed as they come
     unchanged: bool = False  # nothing to do: the published site is current
+    # What the renderers computed afresh, by group ("HTML pages": [...]),
+    # everything else was reused from the cache.
+    recomputed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def source_date_epoch(project: Project) -> int:
@@ -232,6 +235,9 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
                 result = _build_editions(project.root, registry, edition, stage, site, renderer,
                                          reporter, jobs, timeout, scheduler)
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
+            for line in store.recomputed_summary() or ["nothing (every page, chapter and PDF reused)"]:
+                reporter.step(f"recomputed (inputs changed): {line}")
+            result.recomputed = {group: sorted(names) for group, names in store.recomputed.items()}
         swap_in(site, project.site_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -322,6 +328,9 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
                                "status": ed.status, "summary": ed.summary,
                                "latest": newest.number, "is_latest": ed is newest},
                    "editions": nav}
+        store = memo.active()
+        if store is not None:
+            store.scope = ed.number  # the report names pages per edition
         _render(project, result, stage / ed.number, edition_site, renderer, reporter, context,
                 ed.timestamp)
         results[ed.number] = result

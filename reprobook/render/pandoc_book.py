@@ -116,10 +116,11 @@ def _pandoc_identity(binary: str) -> str:
     return proc.stdout.splitlines()[0] if proc.stdout else binary
 
 
-def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> str:
+def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None,
+               what: tuple[str, str] | None = None) -> str:
     """pandoc's output for `args` and `stdin`; reused from the build's memo
     store when the same run (same pandoc, arguments, files and input) was
-    made before."""
+    made before. `what` names the result in the build's report."""
     binary = pandoc_binary()
 
     def compute() -> bytes:
@@ -130,7 +131,7 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> str:
         return proc.stdout.encode("utf-8")
 
     key = memo.key(_pandoc_identity(binary), *(_key_part(a) for a in args), stdin)
-    return memo.cached("pandoc", key, compute).decode("utf-8")
+    return memo.cached("pandoc", key, compute, what).decode("utf-8")
 
 
 @dataclass
@@ -727,7 +728,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                 f"--template={fragment}", "--wrap=none"]
         if chapter.number:
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-        out = run_pandoc(args, json.dumps(doc), cwd=project.root)
+        out = run_pandoc(args, json.dumps(doc), cwd=project.root, what=("HTML pages", chapter.page))
         toc, _, body = out.partition("<!-- reprobook:body -->")
         return _insert_page_notes(project, chapter.page, body), toc.strip()
 
@@ -781,7 +782,7 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                     for p in folder.rglob("*") if p.is_file())
     key = memo.key(typst.__version__ if hasattr(typst, "__version__") else "typst", typ,
                    str(timestamp), *(f"{p.name}" for p in inputs), *inputs)
-    output.write_bytes(memo.cached("typst", key, compile_pdf))
+    output.write_bytes(memo.cached("typst", key, compile_pdf, ("PDFs compiled", output.name)))
     return output
 
 
@@ -813,7 +814,7 @@ def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, T
         # prints citeproc's text rather than Typst's own #cite (pandoc turns
         # the extension off by itself only when --citeproc is in the same run).
         return run_pandoc(["-f", "json", "-t", "typst-citations", "--wrap=preserve"],
-                          json.dumps(doc), cwd=project.root)
+                          json.dumps(doc), cwd=project.root, what=("PDF chapters", chapter.source))
 
     edition = context.get("edition") or {}
     variables = {"title": project.title, "author": project.author, "lang": project.language,

@@ -34,7 +34,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import jinja2
 import yaml
 
 from .. import memo
@@ -146,6 +145,13 @@ class Chapter:
     @property
     def page(self) -> str:
         return str(PurePosixPath(self.source).with_suffix(".html"))
+
+    @functools.cached_property
+    def has_refs(self) -> bool:
+        """Whether the chapter holds the `::: {#refs}` div (asked by the web
+        and the PDF renderer: the walk is made once)."""
+        return any(el["t"] == "Div" and el["c"][0][0] == "refs"
+                   for el in ast.iter_elements(self.doc["blocks"]))
 
 
 @dataclass(frozen=True)
@@ -633,8 +639,7 @@ def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
     """The chapter holding the `::: {#refs}` div, where citeproc puts the
     reference list (Quarto's convention for a book's references page)."""
     for chapter in chapters:
-        if any(el["t"] == "Div" and el["c"][0][0] == "refs"
-               for el in ast.iter_elements(chapter.doc["blocks"])):
+        if chapter.has_refs:
             return chapter
     return None
 
@@ -674,9 +679,9 @@ def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapte
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
                 links: BookLinks) -> list[Path]:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(["html"]),
-                             keep_trailing_newline=True)
+    from .pages import environment
+
+    env = environment()
     page_template = env.get_template("page.html")
     fragment = TEMPLATES / "fragment.html"
     assets = site / "assets"

@@ -415,7 +415,8 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
         quoted.decompose()
     # Text a page repeats from elsewhere (the ledger quotes the chapters'
     # sentences) is marked data-search="skip": found once, on its own page.
-    for repeated in soup.select('[data-search="skip"]'):
+    # (find_all, not select(): a CSS selector costs soupsieve 0.25 s to compile.)
+    for repeated in soup.find_all(attrs={"data-search": "skip"}):
         repeated.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()

@@ -21,7 +21,7 @@ from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
 from .project import Project
-from .publish import locked, swap_in
+from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
@@ -240,7 +240,7 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
             result.recomputed = {group: sorted(names) for group, names in store.recomputed.items()}
         swap_in(site, project.site_dir)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        discard(stage)  # the staged copies and the old site, deleted in the background
     incremental.record(project, print_)
     # Paths now point into the published site.
     relative = result.output_dir.relative_to(stage / "site")

@@ -21,7 +21,7 @@ from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
 from .project import Project
-from .publish import locked, swap_in
+from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
@@ -55,6 +55,9 @@ class BuildResult:
     renderer: str = ""
     warnings: list[str] = field(default_factory=list)  # the renderer's, printed as they come
     unchanged: bool = False  # nothing to do: the published site is current
+    # What the renderers computed afresh, by group ("HTML pages": [...]),
+    # everything else was reused from the cache.
+    recomputed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def source_date_epoch(project: Project) -> int:
@@ -151,6 +154,19 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
             shutil.copy2(outputs[spec.name] / relative, dest)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link a staged file into the new site (the stage is this build's
+    own copy, deleted unread afterwards, so nothing writes through the
+    link); copy where links are impossible. Hundreds of figure files per
+    edition are no longer copied on every build."""
+    try:
+        if os.path.lexists(dst):  # a renderer's copy of the same file
+            os.unlink(dst)
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _render(project: Project, result: BuildResult, stage: Path, site: Path, renderer: str,
             reporter: Reporter, context: dict, timestamp: int) -> None:
     """Render one edition of the book into `site` (a fresh directory): stage
@@ -169,13 +185,13 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     else:
         reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
         pandoc_book.render(staged.project, result.facts, result.checks, site, context,
-                           timestamp=timestamp)
+                           timestamp=timestamp, parsed=staged.parsed)
         result.renderer = "builtin"
-    shutil.copytree(staged.extra_files, site, dirs_exist_ok=True)
+    shutil.copytree(staged.extra_files, site, dirs_exist_ok=True, copy_function=_link_or_copy)
     # Every generated figure with its CSV (captions link the data; Quarto
     # copies only the images it embeds).
     shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("README.md"))
+                    ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))
@@ -219,9 +235,12 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
                 result = _build_editions(project.root, registry, edition, stage, site, renderer,
                                          reporter, jobs, timeout, scheduler)
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
+            for line in store.recomputed_summary() or ["nothing (every page, chapter and PDF reused)"]:
+                reporter.step(f"recomputed (inputs changed): {line}")
+            result.recomputed = {group: sorted(names) for group, names in store.recomputed.items()}
         swap_in(site, project.site_dir)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        discard(stage)  # the staged copies and the old site, deleted in the background
     incremental.record(project, print_)
     # Paths now point into the published site.
     relative = result.output_dir.relative_to(stage / "site")
@@ -309,6 +328,9 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
                                "status": ed.status, "summary": ed.summary,
                                "latest": newest.number, "is_latest": ed is newest},
                    "editions": nav}
+        store = memo.active()
+        if store is not None:
+            store.scope = ed.number  # the report names pages per edition
         _render(project, result, stage / ed.number, edition_site, renderer, reporter, context,
                 ed.timestamp)
         results[ed.number] = result

@@ -29,6 +29,10 @@ class Memo:
         self.folder = folder
         self.hits: Counter = Counter()
         self.misses: Counter = Counter()
+        # What was computed afresh, by what a reader would call it
+        # ("HTML pages": "1.1/chapters/sites.html"), for the build's report.
+        self.recomputed: dict[str, list[str]] = {}
+        self.scope = ""  # prefixed to those names (the edition being built)
         self._lock = threading.Lock()
 
     def _path(self, kind: str, key: str) -> Path:
@@ -58,6 +62,22 @@ class Memo:
         with self._lock:
             (self.hits if hit else self.misses)[kind] += 1
 
+    def note(self, what: tuple[str, str]) -> None:
+        group, name = what
+        with self._lock:
+            self.recomputed.setdefault(group, []).append(
+                f"{self.scope}/{name}" if self.scope else name)
+
+    def recomputed_summary(self, limit: int = 8) -> list[str]:
+        """One line per group: "HTML pages (2): 1.0/a.html, 1.1/a.html"."""
+        lines = []
+        for group, names in sorted(self.recomputed.items()):
+            names = sorted(names)
+            shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more"
+                                                 if len(names) > limit else "")
+            lines.append(f"{group} ({len(names)}): {shown}")
+        return lines
+
     def summary(self) -> str:
         kinds = sorted(set(self.hits) | set(self.misses))
         return ", ".join(f"{kind} {self.hits[kind]} reused / {self.hits[kind] + self.misses[kind]}"
@@ -77,8 +97,11 @@ def key(*parts) -> str:
     return digest.hexdigest()
 
 
-def cached(kind: str, key_: str, compute: Callable[[], bytes]) -> bytes:
-    """The stored result for `key_`, or `compute()` stored under it."""
+def cached(kind: str, key_: str, compute: Callable[[], bytes],
+           what: tuple[str, str] | None = None) -> bytes:
+    """The stored result for `key_`, or `compute()` stored under it. `what`
+    (group, name) names the result for the build's report of what it
+    recomputed, e.g. ("HTML pages", "chapters/sites.html")."""
     store = _store
     if store is None:
         return compute()
@@ -87,6 +110,8 @@ def cached(kind: str, key_: str, compute: Callable[[], bytes]) -> bytes:
     if data is None:
         data = compute()
         store.put(kind, key_, data)
+        if what:
+            store.note(what)
     return data
 
 

@@ -11,7 +11,9 @@ import fcntl
 import functools
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +31,27 @@ LEFTOVERS = ("stage-*", "run-*")
 # kernels of other projects' builds.
 KERNEL_SOCKETS_PREFIX = "reprobook-kernel-"
 KERNEL_SOCKETS_NOTE = "kernel-sockets"
+
+
+# A finished build's scratch folder is renamed to trash-<name> and deleted by
+# a detached `rm -rf`, so the author does not wait for hundreds of unlinks
+# (the old site's files among them); the next build sweeps any left over.
+TRASH = "trash-"
+TRASH_GRACE_S = 60
+
+
+def discard(folder: Path) -> None:
+    """Remove `folder` (inside .reprobook/) without waiting for it."""
+    if not folder.exists():
+        return
+    trash = folder.with_name(TRASH + folder.name)
+    try:
+        folder.rename(trash)
+        subprocess.Popen(["rm", "-rf", "--", str(trash)], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    except OSError:  # no rm, or the rename failed: delete here
+        shutil.rmtree(trash if trash.exists() else folder, ignore_errors=True)
 
 
 class BuildLocked(BuildError):
@@ -72,8 +95,9 @@ def swap_in(new_site: Path, site: Path) -> None:
 
     Readers see the old complete site or the new one, never neither: the
     two folders are exchanged in one atomic step (RENAME_EXCHANGE), then the
-    old one, now at `new_site`, is deleted (a crash before that leaves it in
-    the build's scratch folder, which the next build removes). Where the
+    old one, now at `new_site`, is discarded (deleted in the background; a
+    crash before that leaves it in the build's scratch folder, which the
+    next build removes). Where the
     exchange is not supported, two renames with the old site under a side
     name in between; if the second fails the old site is put back, and a
     crash between them is recovered by the next build (recover_site)."""
@@ -82,7 +106,7 @@ def swap_in(new_site: Path, site: Path) -> None:
         new_site.rename(site)  # one rename: atomic
         return
     if _exchange(new_site, site):
-        shutil.rmtree(new_site)
+        discard(new_site)  # the old site, now here: deleted in the background
         return
     old = previous_of(site)
     if old.exists():
@@ -105,6 +129,12 @@ def remove_leftovers(work_dir: Path) -> list[Path]:
                 and sockets.name.startswith(KERNEL_SOCKETS_PREFIX) and sockets.is_dir()):
             shutil.rmtree(sockets, ignore_errors=True)
             removed.append(sockets)
+    for path in sorted(work_dir.glob(TRASH + "*")):
+        # Being deleted by a finished build's `rm` if it changed lately
+        # (each removal touches the folder); else that `rm` was killed.
+        if path.is_dir() and time.time() - path.stat().st_mtime > TRASH_GRACE_S:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     for pattern in LEFTOVERS:
         for path in sorted(work_dir.glob(pattern)):
             if path.is_dir() and not path.is_symlink():

@@ -70,6 +70,40 @@ def test_incremental_build_equals_clean_build(mini, tmp_path, change):
     assert {"prose": "3,500", "fact": "3_500", "raw": "3,540"}[change] in one
 
 
+@pytest.mark.parametrize("change", ["prose", "fact"])
+def test_only_the_pages_that_changed_are_rendered_again(mini, change):
+    """A prose edit re-renders its chapter's page alone; a fact printed
+    differently re-renders the pages that print it (its chapter, the
+    ledger), not the other chapter. Every page rendered again must be one
+    whose published bytes changed, and the PDF is rebuilt from the one
+    chapter converted again."""
+    build(mini)
+    before = site_files(mini.site_dir)
+    if change == "prose":
+        chapter = mini.root / "chapters/two.qmd"
+        chapter.write_text(chapter.read_text().replace("Beta has", "Beta, the smaller file, has"))
+    else:  # alpha.total, printed in chapter one only, changes its format
+        import nbformat
+
+        path = mini.root / "notebooks/a.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells[1].source = nb.cells[1].source.replace("fmt='{:,}'", "fmt='{:_}'")
+        nbformat.write(nb, path)
+    result = build(mini)
+    after = site_files(mini.site_dir)
+    changed = {name for name in after if before.get(name) != after[name]}
+    pages = set(result.recomputed.get("HTML pages", []))
+    edited = {"prose": "chapters/two.html", "fact": "chapters/one.html"}[change]
+    untouched = {"prose": "chapters/one.html", "fact": "chapters/two.html"}[change]
+    assert edited in pages and untouched not in pages, result.recomputed
+    assert pages <= changed, f"rendered again but unchanged: {sorted(pages - changed)}"
+    if change == "prose":
+        # The ledger quotes the sentence around each printed number, and the
+        # edit is in such a sentence: the only other page that depends on it.
+        assert pages == {edited, "claims.html"}, result.recomputed
+        assert result.recomputed["PDF chapters"] == ["chapters/two.qmd"], result.recomputed
+
+
 class Collect:
     def __init__(self):
         self.lines: list[str] = []

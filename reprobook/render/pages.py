@@ -9,6 +9,7 @@ files that are not chapters."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -23,7 +24,10 @@ CHANGES = "changes.qmd"
 NOTEBOOKS = "notebooks"
 
 
+@functools.lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
+    """One environment per process: Jinja compiles each template once (it
+    still reloads a template whose file changed)."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                               autoescape=jinja2.select_autoescape(["html"]),
                               keep_trailing_newline=True)

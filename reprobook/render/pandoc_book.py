@@ -34,7 +34,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import jinja2
 import yaml
 
 from .. import memo
@@ -116,10 +115,11 @@ def _pandoc_identity(binary: str) -> str:
     return proc.stdout.splitlines()[0] if proc.stdout else binary
 
 
-def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> str:
+def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None,
+               what: tuple[str, str] | None = None) -> str:
     """pandoc's output for `args` and `stdin`; reused from the build's memo
     store when the same run (same pandoc, arguments, files and input) was
-    made before."""
+    made before. `what` names the result in the build's report."""
     binary = pandoc_binary()
 
     def compute() -> bytes:
@@ -130,7 +130,7 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> str:
         return proc.stdout.encode("utf-8")
 
     key = memo.key(_pandoc_identity(binary), *(_key_part(a) for a in args), stdin)
-    return memo.cached("pandoc", key, compute).decode("utf-8")
+    return memo.cached("pandoc", key, compute, what).decode("utf-8")
 
 
 @dataclass
@@ -145,6 +145,13 @@ class Chapter:
     @property
     def page(self) -> str:
         return str(PurePosixPath(self.source).with_suffix(".html"))
+
+    @functools.cached_property
+    def has_refs(self) -> bool:
+        """Whether the chapter holds the `::: {#refs}` div (asked by the web
+        and the PDF renderer: the walk is made once)."""
+        return any(el["t"] == "Div" and el["c"][0][0] == "refs"
+                   for el in ast.iter_elements(self.doc["blocks"]))
 
 
 @dataclass(frozen=True)
@@ -292,18 +299,19 @@ def figures_of(chapter: Chapter) -> list[tuple[str, str]]:
     return out
 
 
-def fact_uses(project: Project, facts: dict[str, dict]) -> tuple[list[Chapter], list[ledger.Use]]:
-    """The chapters (parsed) and where each fact is printed in them: page,
-    anchor and sentence, for the claims ledger. Computed from the sources
-    before rendering, so the ledger is one of the book's pages for either
-    renderer."""
+def fact_uses(project: Project, facts: dict[str, dict]
+              ) -> tuple[list[Chapter], dict[str, Target], list[ledger.Use]]:
+    """The chapters (parsed), their numbered targets, and where each fact is
+    printed in them: page, anchor and sentence, for the claims ledger.
+    Computed from the sources before rendering, so the ledger is one of the
+    book's pages for either renderer."""
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     uses: list[ledger.Use] = []
     for chapter in chapters:
         transform(chapter, targets, "html")
         uses.extend(chapter.uses)
-    return chapters, uses
+    return chapters, targets, uses
 
 
 def _has_caption(table: dict) -> bool:
@@ -641,8 +649,7 @@ def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
     """The chapter holding the `::: {#refs}` div, where citeproc puts the
     reference list (Quarto's convention for a book's references page)."""
     for chapter in chapters:
-        if any(el["t"] == "Div" and el["c"][0][0] == "refs"
-               for el in ast.iter_elements(chapter.doc["blocks"])):
+        if chapter.has_refs:
             return chapter
     return None
 
@@ -682,9 +689,9 @@ def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapte
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
                 links: BookLinks) -> list[Path]:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(["html"]),
-                             keep_trailing_newline=True)
+    from .pages import environment
+
+    env = environment()
     page_template = env.get_template("page.html")
     fragment = TEMPLATES / "fragment.html"
     assets = site / "assets"
@@ -736,7 +743,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                 f"--template={fragment}", "--wrap=none"]
         if chapter.number:
             args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-        out = run_pandoc(args, json.dumps(doc), cwd=project.root)
+        out = run_pandoc(args, json.dumps(doc), cwd=project.root, what=("HTML pages", chapter.page))
         toc, _, body = out.partition("<!-- reprobook:body -->")
         return _insert_page_notes(project, chapter.page, body), toc.strip()
 
@@ -774,22 +781,7 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                timestamp: int, links: BookLinks | None = None) -> Path:
     import typst
 
-    blocks: list[dict] = []
-    for chapter in chapters:
-        blocks.extend(transform(chapter, targets, "typst", figure_dir, links))
-    meta = dict(chapters[0].doc["meta"])
-    # As in a Quarto book, `nocite` counts in _quarto.yml (every entry of the
-    # bibliography listed, cited or not).
-    # (_bibliography_args passes it to citeproc as a metadata file.)
-    doc = {**chapters[0].doc, "meta": meta, "blocks": blocks}
-    edition = context.get("edition") or {}
-    variables = {"title": project.title, "author": project.author, "lang": project.language,
-                 **print_cover(project, edition)}
-    var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
-    typ = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
-                      "--wrap=preserve", *var_args, *_bibliography_args(project),
-                      *(["--metadata=link-citations=true"] if _bibliography_args(project) else [])],
-                     json.dumps(doc), cwd=project.root)
+    typ = typst_source(project, chapters, targets, figure_dir, context, links)
     source = stage / "book.typ"
     source.write_text(typ, encoding="utf-8")
     def compile_pdf() -> bytes:
@@ -805,8 +797,53 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                     for p in folder.rglob("*") if p.is_file())
     key = memo.key(typst.__version__ if hasattr(typst, "__version__") else "typst", typ,
                    str(timestamp), *(f"{p.name}" for p in inputs), *inputs)
-    output.write_bytes(memo.cached("typst", key, compile_pdf))
+    output.write_bytes(memo.cached("typst", key, compile_pdf, ("PDFs compiled", output.name)))
     return output
+
+
+# Marks where the chapters go in the template's output (a line of its own).
+_BODY_MARK = "// reprobook:body"
+
+
+def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, Target],
+                 figure_dir: Path, context: dict, links: BookLinks | None) -> str:
+    """The book as one Typst file: each chapter converted on its own (in
+    parallel, memoised by content, so a prose edit converts one chapter),
+    then placed in the template, which is filled once from the metadata.
+
+    Citations are resolved per chapter as on the web pages: every chapter
+    but the one with the `#refs` div drops its own reference list and its
+    citations link to `#ref-...` in the same document. With an author-date
+    style (and `nocite`, which lists every entry in every run) this prints
+    what one citeproc run over the whole book would; a numeric style, whose
+    numbers follow the order of first citation in the book, would need the
+    whole book in one run."""
+    bib_args = _bibliography_args(project)
+    refs_chapter = bibliography_page(chapters) if bib_args else None
+
+    def chapter_typst(chapter: Chapter) -> str:
+        doc = {**chapter.doc, "blocks": transform(chapter, targets, "typst", figure_dir, links)}
+        if bib_args and (chapter is refs_chapter or _cites(doc)):
+            doc = cite_on_page(doc, project, None if chapter is refs_chapter else "")
+        # Citations are already resolved: with `-citations` the writer
+        # prints citeproc's text rather than Typst's own #cite (pandoc turns
+        # the extension off by itself only when --citeproc is in the same run).
+        return run_pandoc(["-f", "json", "-t", "typst-citations", "--wrap=preserve"],
+                          json.dumps(doc), cwd=project.root, what=("PDF chapters", chapter.source))
+
+    edition = context.get("edition") or {}
+    variables = {"title": project.title, "author": project.author, "lang": project.language,
+                 **print_cover(project, edition)}
+    var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
+    frame = {**chapters[0].doc, "meta": dict(chapters[0].doc["meta"]),
+             "blocks": [{"t": "RawBlock", "c": ["typst", _BODY_MARK]}]}
+    template = run_pandoc(["-f", "json", "-t", "typst", f"--template={TEMPLATES / 'book.typ'}",
+                           "--wrap=preserve", *var_args], json.dumps(frame), cwd=project.root)
+    head, mark, tail = template.partition(_BODY_MARK + "\n")
+    if not mark:
+        raise RenderError(f"{TEMPLATES / 'book.typ'} has no $body$ on a line of its own")
+    body = "\n".join(part.rstrip("\n") + "\n" for part in _parallel(chapter_typst, chapters))
+    return head + body + tail
 
 
 def font_paths(project: Project) -> list[Path]:
@@ -818,17 +855,18 @@ def font_paths(project: Project) -> list[Path]:
 
 # ------------------------------------------------------------------ entry
 def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
-           context: dict, timestamp: int) -> dict:
+           context: dict, timestamp: int,
+           parsed: tuple[list[Chapter], dict[str, Target]] | None = None) -> dict:
     """Render the staged book `project` (stage.py) into `site`: one HTML page
-    per chapter and footer page, and one PDF of the chapters."""
-    chapters = parse_chapters(project, facts)
-    targets = number_targets(chapters)
+    per chapter and footer page, and one PDF of the chapters. `parsed`: the
+    chapters and targets staging already read from the same files."""
+    chapters, targets = parsed or (None, None)
+    if chapters is None:
+        chapters = parse_chapters(project, facts)
+        targets = number_targets(chapters)
     links = book_links(project, chapters)
     figure_dir = project.root / "figures"
     pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
-    if figure_dir.is_dir():
-        shutil.copytree(figure_dir, site / "figures", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("README.md"))
     pdf = None
     if "typst" in project.formats or "pdf" in project.formats:
         pdf = render_pdf(project, chapters, targets, project.root, figure_dir,

@@ -57,6 +57,9 @@ class StagedBook:
     project: Project  # the staged book, loaded with the engine's profile
     entries: list  # the claims ledger
     extra_files: Path  # copied over the rendered site
+    # The chapters as parsed while staging, with their numbered targets:
+    # the built-in renderer reads the same files, so it need not parse again.
+    parsed: tuple = ()
 
     @property
     def root(self) -> Path:
@@ -101,8 +104,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                                 "picture_open": sitelib.picture_open("{srcset}")}))
 
     book = load_project(dest, profile=project.profile)
-    chapters, uses = pandoc_book.fact_uses(book, facts)
-    targets = pandoc_book.number_targets(chapters)
+    chapters, targets, uses = pandoc_book.fact_uses(book, facts)
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
@@ -204,7 +206,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
             _write(generated / "pages" / page, "\n".join(parts))
 
     profile = ",".join(p for p in (project.profile, ENGINE_PROFILE) if p)
-    return StagedBook(load_project(dest, profile=profile), entries, extra)
+    return StagedBook(load_project(dest, profile=profile), entries, extra, (chapters, targets))
 
 
 def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:

@@ -68,9 +68,9 @@ def _save_webp(fig, path: Path) -> None:
 # px. The narrow variant is the same figure laid out again for about 360 px:
 # side-by-side panels stacked, titles, notes and axis labels re-wrapped to
 # the new width, no text under NARROW_MIN_PT. At 1 CSS px per 1/96 in, a
-# 9 pt text in a figure NARROW_WIDTH_IN wide (plus the 0.1 in padding of
-# bbox_inches="tight" on each side) shown in a 335-345 px column is about
-# 11.5 CSS px tall.
+# 9 pt text (12 px) in a figure NARROW_WIDTH_IN wide (336 px, plus the
+# 0.1 in padding of bbox_inches="tight" on each side) comes out at 11.3-12
+# CSS px in a phone's 324-335 px column (measured, both renderers).
 NARROW_SUFFIX = ".narrow"
 NARROW_WIDTH_IN = 3.5
 NARROW_MIN_PT = 9.0
@@ -97,7 +97,7 @@ def is_narrow_variant(name: str) -> bool:
 
 def narrow_layout(fig, adjust=None):
     """A copy of `fig` laid out again for a phone's column (`fig` itself is
-    not changed). `adjust(copy)`, if given, may change the copy (move a
+    not changed, unless it cannot be copied). `adjust(copy)`, if given, may change the copy (move a
     label, draw a panel again) before its final layout; the copy is
     NARROW_WIDTH_IN wide and NARROW_ROW_IN tall for each row of panels,
     and `adjust` may make it taller (the notes under the panels are added
@@ -107,10 +107,17 @@ def narrow_layout(fig, adjust=None):
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    copy = pickle.loads(pickle.dumps(fig))
-    # An unpickled figure that pyplot managed is registered with pyplot
-    # again: in a notebook it would be shown as a second output.
-    plt.close(copy)
+    try:
+        copy = pickle.loads(pickle.dumps(fig))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        # Something in it cannot be copied (a lambda as a tick formatter):
+        # the figure itself is laid out again, after its wide versions
+        # were saved (a notebook that shows it afterwards shows this one).
+        copy = fig
+    else:
+        # An unpickled figure that pyplot managed is registered with pyplot
+        # again: in a notebook it would be shown as a second output.
+        plt.close(copy)
     FigureCanvasAgg(copy)
     rows = _stack_panels(copy)
     _raise_small_text(copy)

@@ -132,7 +132,11 @@ def remove_leftovers(work_dir: Path) -> list[Path]:
     for path in sorted(work_dir.glob(TRASH + "*")):
         # Being deleted by a finished build's `rm` if it changed lately
         # (each removal touches the folder); else that `rm` was killed.
-        if path.is_dir() and time.time() - path.stat().st_mtime > TRASH_GRACE_S:
+        try:
+            changed = path.stat().st_mtime
+        except FileNotFoundError:  # that `rm` finished between glob and stat
+            continue
+        if path.is_dir() and time.time() - changed > TRASH_GRACE_S:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     for pattern in LEFTOVERS:

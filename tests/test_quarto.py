@@ -308,9 +308,10 @@ def test_quarto_charts_are_legible_on_a_phone(quarto_build, edition):
         charts_seen.extend(charts)
         problems = chart_text_problems(charts, name)
         for img in page.locator("main figure picture img").all():
-            link = img.evaluate("i => i.closest('a') && i.closest('a').getAttribute('href')")
-            if link != img.get_attribute("src"):
-                problems.append(f"{name}: {img.get_attribute('src')} links to {link}, not to itself")
+            # Resolved URLs (Quarto's script rewrites relative hrefs as absolute ones).
+            link, src = img.evaluate("i => [i.closest('a') && i.closest('a').href, i.src]")
+            if link != src:
+                problems.append(f"{name}: {src} links to {link}, not to itself")
         return problems
 
     chapters = sorted(p for p in _pages(_site(root, edition)) if p.startswith("chapters/"))

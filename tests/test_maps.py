@@ -407,3 +407,31 @@ def test_labels_are_placed_clear_of_each_other():
         for b in boxes[i + 1:]:
             assert not a.overlaps(b), (a, b)
     assert placed()[1] == positions
+
+
+def test_points_along_lines_stay_in_the_view_at_the_spacing():
+    from shapely.geometry import LineString, Polygon
+
+    xs, ys = maps.points_along([LineString([(0, 0), (100, 0)]), Polygon([(0, 10), (10, 10), (10, 20)])],
+                               10.0, bounds=(-5, 50, -5, 5))
+    assert list(zip(xs, ys)) == [(float(x), 0.0) for x in range(0, 60, 10)]  # clipped at x = 50
+    assert maps.points_along([LineString([(0, 0), (0, 30)])], 10.0) == ([0.0] * 4, [0.0, 10.0, 20.0, 30.0])
+
+
+def test_labels_are_placed_clear_of_lines():
+    """A label that starts across a line (a route, a border) is moved off it
+    when the line is given to place_labels as points along it (Map 4's route
+    labels lay across the border)."""
+    from shapely.geometry import LineString
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    xs, ys = maps.points_along([LineString([(0, 50), (100, 50)]), LineString([(70, 0), (70, 100)])], 1.0)
+    texts = maps.place_labels(ax, [(60, 50, "via the gate and the station*", {})], points=(xs, ys))
+    fig.canvas.draw()
+    box = texts[0].get_window_extent()
+    display = ax.transData.transform(np.c_[xs, ys])
+    inside = [(x, y) for x, y in display if box.x0 < x < box.x1 and box.y0 < y < box.y1]
+    plt.close(fig)
+    assert inside == []

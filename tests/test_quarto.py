@@ -27,6 +27,7 @@ from reprobook import sitecheck
 from reprobook.build import build
 from reprobook.project import load_project
 
+from . import pdfpages
 from .conftest import ROOT, copy_project, quarto_binaries
 
 EDITIONS = ("1.0", "1.1")
@@ -347,6 +348,60 @@ def test_pdf_has_the_same_book(quarto_build, built, edition):
              for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values()
              for f in [f.get_object()]}
     assert any("NotoSansMyanmar" in f for f in fonts), fonts
+
+
+def _pdf(root: Path, edition: str) -> Path:
+    return _site(root, edition) / f"unearthing-the-cost-{edition}.pdf"
+
+
+# The built-in PDF's page rules (tests/test_readers.py), on Quarto's PDF:
+# its page is orange-book's, whose text area is pdfpages.ORANGE_BOOK; the
+# rules come from the print.typ both renderers share.
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_text_stays_in_the_text_area(quarto_build, edition):
+    """No table runs over the page's foot, no heading number hangs in the
+    margin: outside the text area only the running header and the page
+    number."""
+    root, _, _ = quarto_build
+    assert pdfpages.text_outside_the_text_area(_pdf(root, edition), pdfpages.ORANGE_BOOK) == []
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_has_no_page_with_only_a_heading(quarto_build, edition):
+    """"8.7 Where the places come from" stood alone on a page while its
+    table, a figure Typst would not break, moved whole to the next."""
+    root, _, _ = quarto_build
+    assert pdfpages.pages_with_only_a_heading(_pdf(root, edition), pdfpages.ORANGE_BOOK) == []
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_leaves_out_web_only_content_and_relative_links(quarto_build, edition):
+    root, _, _ = quarto_build
+    assert pdfpages.web_only_text_and_relative_links(_pdf(root, edition)) == []
+    html = (_site(root, edition) / "chapters/maps.html").read_text(encoding="utf-8")
+    assert "An interactive map" in html and 'id="interactive-map"' in html
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_lists_figures_maps_and_tables_and_has_running_headers(quarto_build, edition):
+    root, _, _ = quarto_build
+    assert pdfpages.missing_lists_and_running_header(
+        _pdf(root, edition), pdfpages.ORANGE_BOOK, "The maps: sources and limits") == []
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_cover_names_the_original_and_this_edition(quarto_build, edition):
+    root, _, _ = quarto_build
+    texts = pdfpages.cover_texts(load_project(root), edition)
+    assert pdfpages.cover_problems(_pdf(root, edition), **texts) == []
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdf_charts_embed_truetype_not_type3(quarto_build, edition):
+    root, _, _ = quarto_build
+    found = pdfpages.fonts(_pdf(root, edition))
+    assert any("DejaVuSans" in name for name, _ in found), found  # the charts' text is there
+    assert [f for f in found if f[1] == "/Type3"] == []
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

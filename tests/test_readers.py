@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from . import pdfpages
+
 
 def _soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
@@ -60,107 +62,33 @@ def test_ledger_cell_links_resolve(built):
 
 
 # -------------------------------------------------------------------- PDF
-# The built-in renderer's page: A4 with margins of 2.2 cm (x) and 2.4 cm (y),
-# as in reprobook/templates/book.typ. Running header and footer sit in the
-# top and bottom margins.
-CM = 72 / 2.54
-PAGE_W, PAGE_H = 595.28, 841.89
-LEFT, RIGHT = 2.2 * CM, PAGE_W - 2.2 * CM
-BOTTOM, TOP = 2.4 * CM, PAGE_H - 2.4 * CM
-
-
-def _fragments(page) -> list[tuple[float, float, str]]:
-    """(x, y, text) of every piece of text on a page, from pypdf's visitor."""
-    out = []
-
-    def visit(text, cm, tm, font, size):
-        # Text inside the figures' own PDFs (matplotlib's DejaVu, often as
-        # Type 3) is placed in the figure's coordinates: the figure as a
-        # whole is sized to the text width by the template.
-        name = str((font or {}).get("/BaseFont", "")) + str((font or {}).get("/Subtype", ""))
-        if "DejaVu" in name or "Type3" in name or not font:
-            return
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            out.append((x, y, text))
-
-    page.extract_text(visitor_text=visit)
-    return out
-
-
-def _body_lines(page) -> list[str]:
-    """The page's text lines inside the text area (header and footer out)."""
-    lines: dict[int, list[tuple[float, str]]] = {}
-    for x, y, text in _fragments(page):
-        if BOTTOM - 2 <= y <= TOP + 2:
-            lines.setdefault(round(y), []).append((x, text))
-    return [" ".join(t.strip() for _, t in sorted(parts)).strip()
-            for _, parts in sorted(lines.items(), reverse=True)]
+# The page rules are checks in tests/pdfpages.py, run here on the built-in
+# renderer's PDF and in tests/test_quarto.py on real Quarto's, both editions.
 
 
 def test_pdf_text_stays_in_the_text_area(built):
     """No text runs off the page's text area (Table 8.1 ran over the footer):
     outside it there is only the running header and the footer line."""
-    from pypdf import PdfReader
-
     _, result = built
-    reader = PdfReader(result.pdf)
-    bad = []
-    for n, page in enumerate(reader.pages[1:], 2):  # the cover is laid out on its own
-        frags = _fragments(page)
-        for x, y, text in frags:
-            if not (LEFT - 3 <= x <= RIGHT + 3):
-                bad.append((n, round(x), round(y), text[:40]))
-        below = sorted({round(y) for x, y, t in frags if y < BOTTOM - 2})
-        above = sorted({round(y) for x, y, t in frags if y > TOP + 2})
-        if len(below) > 1 or len(above) > 1:  # one footer line, one header line
-            bad.append((n, "margin lines", below, above))
-    assert bad == []
+    assert pdfpages.text_outside_the_text_area(result.pdf, pdfpages.BUILTIN) == []
 
 
 def test_pdf_has_no_page_with_only_a_heading(built):
-    from pypdf import PdfReader
-
     _, result = built
-    lonely = []
-    for n, page in enumerate(PdfReader(result.pdf).pages, 1):
-        lines = [line for line in _body_lines(page) if line]
-        if 0 < len(lines) <= 2 and re.match(r"^\d+(\.\d+)+\s", lines[-1]):
-            lonely.append((n, lines))
-    assert lonely == []
+    assert pdfpages.pages_with_only_a_heading(result.pdf, pdfpages.BUILTIN) == []
 
 
 def test_pdf_leaves_out_web_only_content_and_relative_links(built):
-    from pypdf import PdfReader
-
     _, result = built
-    reader = PdfReader(result.pdf)
-    text = " ".join(page.extract_text() for page in reader.pages)
-    assert "An interactive map" not in text and "the map below" not in text
+    assert pdfpages.web_only_text_and_relative_links(result.pdf) == []
     html = (result.output_dir / "chapters/maps.html").read_text(encoding="utf-8")
     assert "An interactive map" in html and 'id="interactive-map"' in html
-    uris = [str(a["/A"]["/URI"]) for page in reader.pages
-            for a in (x.get_object() for x in page.get("/Annots", []) or [])
-            if "/A" in a and "/URI" in a["/A"]]
-    assert [u for u in uris if "://" not in u and not u.startswith("mailto:")] == []
 
 
 def test_pdf_lists_figures_maps_and_tables_and_has_running_headers(built):
-    from pypdf import PdfReader
-
-    project, result = built
-    reader = PdfReader(result.pdf)
-    front = " ".join(page.extract_text() for page in reader.pages[:8]).replace("\xa0", " ")
-    for title, entry in (("Figures", "Figure"), ("Maps", "Map 3.1"), ("Tables", "Table")):
-        assert re.search(rf"\b{title}\b", front), title
-        assert entry in front
-    headers = set()
-    for page in reader.pages:
-        above = [t for x, y, t in _fragments(page) if y > TOP + 2]
-        if above:
-            headers.add("".join(above).strip())
-    assert any("The maps: sources and limits" in h for h in headers), headers
+    _, result = built
+    assert pdfpages.missing_lists_and_running_header(
+        result.pdf, pdfpages.BUILTIN, "The maps: sources and limits", front_pages=8) == []
 
 
 def test_conditional_content_follows_quarto_rules():
@@ -190,21 +118,9 @@ def test_conditional_content_follows_quarto_rules():
 def test_pdf_cover_names_the_original_and_this_edition(built):
     """The cover (issue 12): the original's author and date, this edition's
     number and ISO date, and "reproducible edition" said once."""
-    import yaml
-    from pypdf import PdfReader
-
     project, result = built
-    engine = yaml.safe_load((project.root / "reprobook.yml").read_text(encoding="utf-8"))
-    editions = yaml.safe_load((project.root / "editions.yml").read_text(encoding="utf-8"))["editions"]
-    edition = next(e for e in editions if str(e["number"]) == result.output_dir.name)
-    cover = re.sub(r"\s+", " ", PdfReader(result.pdf).pages[0].extract_text())
-    assert project.title in cover and project.subtitle in cover
-    assert engine["original"]["author"] in cover
-    assert f"Original report: {engine['original']['date']}" in cover
-    assert re.search(rf"Reproducible edition {re.escape(str(edition['number']))} · "
-                     rf"{re.escape(str(edition['date']))}\b", cover), cover
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(edition["date"]))
-    assert len(re.findall("reproducible edition", cover, re.I)) == 1, cover
+    texts = pdfpages.cover_texts(project, result.output_dir.name)
+    assert pdfpages.cover_problems(result.pdf, **texts) == []
 
 
 # The original report's maps and figures (its lists of maps and figures).
@@ -265,34 +181,10 @@ def test_concordance_covers_every_original_item_with_the_rendered_numbers(built)
         assert f"{label}: " in everything, f"no caption '{label}:' in the PDF"
 
 
-def _fonts(resources, seen, found):
-    """Every font (name, subtype) reachable from a resources dictionary,
-    including inside form XObjects (an embedded chart is one)."""
-    if resources is None:
-        return
-    resources = resources.get_object()
-    for font in (resources.get("/Font") or {}).values():
-        font = font.get_object()
-        found.add((str(font.get("/BaseFont")), str(font.get("/Subtype"))))
-    for xobject in (resources.get("/XObject") or {}).values():
-        ref = getattr(xobject, "idnum", None)
-        if ref in seen:
-            continue
-        seen.add(ref)
-        xobject = xobject.get_object()
-        if xobject.get("/Subtype") == "/Form":
-            _fonts(xobject.get("/Resources"), seen, found)
-
-
 def test_pdf_charts_embed_truetype_not_type3(built):
     """Charts and maps embedded in the PDF carry their text as TrueType
     subsets (matplotlib's pdf.fonttype 42), never Type 3 (issue 12)."""
-    from pypdf import PdfReader
-
     _, result = built
-    found: set = set()
-    seen: set = set()
-    for page in PdfReader(result.pdf).pages:
-        _fonts(page.get("/Resources"), seen, found)
+    found = pdfpages.fonts(result.pdf)
     assert any("DejaVuSans" in name for name, _ in found), found  # the charts' text is there
     assert [f for f in found if f[1] == "/Type3"] == []

@@ -260,6 +260,33 @@ def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
     return texts
 
 
+def points_along(geometries, spacing: float, bounds=None) -> tuple[list[float], list[float]]:
+    """Points every `spacing` map units along lines (and polygon outlines),
+    only inside `bounds` (x0, x1, y0, y1) when given: lines for
+    place_labels to keep labels off, as it keeps them off markers."""
+    from shapely.geometry import box
+
+    view = box(bounds[0], bounds[2], bounds[1], bounds[3]) if bounds is not None else None
+    xs: list[float] = []
+    ys: list[float] = []
+    for geom in geometries:
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            geom = geom.boundary
+        if view is not None:
+            geom = geom.intersection(view)
+        for part in _parts(geom):
+            if part.geom_type not in ("LineString", "LinearRing") or part.length == 0:
+                continue
+            steps = max(1, int(part.length // spacing))
+            for i in range(steps + 1):
+                p = part.interpolate(i / steps, normalized=True)
+                xs.append(p.x)
+                ys.append(p.y)
+    return xs, ys
+
+
 def label_point(polygon):
     """Where a region's name goes: the centre of the largest circle inside
     the polygon (shapely's polylabel), the point farthest from its borders,

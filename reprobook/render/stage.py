@@ -210,11 +210,11 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
 
 def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:
-    """Quarto's Typst book (its orange-book format) gets the same cover texts
-    and lists of figures, maps and tables as the built-in renderer's PDF:
-    a typst-show.typ partial with the cover's texts filled in, and print.typ
-    (templates/), which both renderers share. Returns the partials' paths
-    relative to the staged book."""
+    """Quarto's Typst book (its orange-book format) gets the same cover texts,
+    lists of figures, maps and tables, and page rules (headings, captions,
+    tables) as the built-in renderer's PDF: a typst-show.typ partial with the
+    cover's texts filled in, and print.typ (templates/), which both renderers
+    share. Returns the partials' paths relative to the staged book."""
     front = pandoc_book.print_front(project, edition)
 
     def literal(key: str) -> str:

@@ -49,6 +49,7 @@ from . import site as sitelib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
+REVIEWER_NOTES_PAGE = "reviewer-notes.html"
 CHANGES_PAGE = "changes.html"
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "map": "Map", "sec": "Section"}
 FLOAT_KINDS = ("fig", "tbl", "map")
@@ -146,6 +147,14 @@ class Chapter:
     def page(self) -> str:
         return str(PurePosixPath(self.source).with_suffix(".html"))
 
+    @property
+    def description(self) -> str:
+        """The front matter's `description:` as plain text (what the
+        chapter is about, in a line; Quarto also uses it as the page's
+        meta description)."""
+        value = self.doc.get("meta", {}).get("description")
+        return " ".join(ast.stringify(value).split()) if value else ""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -161,7 +170,7 @@ def page_names(project: Project) -> set[str]:
     """The chapter and engine pages every build of `project` publishes
     (without rendering): what the edition switcher may link to."""
     return ({str(PurePosixPath(c).with_suffix(".html")) for c in project.chapters}
-            | {CLAIMS_PAGE, "data.html"})
+            | {CLAIMS_PAGE, REVIEWER_NOTES_PAGE, "data.html"})
 
 
 # ---------------------------------------------------------------- parsing

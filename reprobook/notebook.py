@@ -162,6 +162,13 @@ class Step:
         """The raw value of a fact this notebook already recorded."""
         return self._facts[key]["value"]
 
+    def label(self, key: str) -> str:
+        """The label of a fact this notebook already recorded: the one it
+        was given, else the one the ledger makes from its key."""
+        from .ledger import label_of
+
+        return label_of(key, self._facts[key])
+
     def check(self, key: str, *, verdict: str, claim: str, finding: str,
               facts: list[str] = (), label: str | None = None) -> dict:
         """Record a consistency check for reviewers: what the source claims,

@@ -18,7 +18,7 @@ import yaml
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 CLAIMS = "claims.qmd"
-REVIEWER_NOTES = "reviewer-notes.qmd"
+REVIEWER_NOTES = "checks.qmd"  # the reviewer notes (beside checks.json)
 DATA = "data.qmd"
 CHANGES = "changes.qmd"
 NOTEBOOKS = "notebooks"
@@ -43,13 +43,18 @@ def _html(page: str) -> str:
     return page.rsplit(".", 1)[0] + ".html"
 
 
-def ledger_page(env, entries, checks, notebook_pages: dict[str, str]) -> str:
+def ledger_page(env, entries, checks, notebook_pages: dict[str, str],
+                chapter_numbers: dict[str, int] | None = None) -> str:
     """Every number, one row each; the checks are on their own page
-    (reviewer_notes_page), linked from each number's status."""
+    (reviewer_notes_page), linked from each number's status. A place a
+    number is printed is named by its chapter's number (`chapter_numbers`:
+    page -> number), else by the page's title: a title repeated in every
+    row would weigh on the page more than anything else in it."""
     from .. import ledger
 
     html = env.get_template("claims.html").render(
         entries=entries, notebook_pages=notebook_pages, notes_page=_html(REVIEWER_NOTES),
+        chapter_numbers=chapter_numbers or {},
         check_label=ledger.labeller(checks), key_html=ledger.key_html,
         status_words=ledger.STATUS_WORDS, short_status=ledger.SHORT_STATUS)
     return document("Claims ledger", html, **{"page-layout": "full"})

@@ -49,7 +49,7 @@ from . import site as sitelib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
-REVIEWER_NOTES_PAGE = "reviewer-notes.html"
+REVIEWER_NOTES_PAGE = "checks.html"  # the reviewer notes
 CHANGES_PAGE = "changes.html"
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "map": "Map", "sec": "Section"}
 FLOAT_KINDS = ("fig", "tbl", "map")
@@ -706,7 +706,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     search: list[dict] = []
 
     def write_page(page: str, title: str, body: str, toc: str,
-                   scripts: tuple[str, ...] = ()) -> None:
+                   scripts: tuple[str, ...] = (), description: str = "") -> None:
         index = next((i for i, (_, _, p) in enumerate(pages) if p == page), None)
         root = sitelib.root_of(page)
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
@@ -717,7 +717,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             prev=nav[index - 1] if listed and index > 0 else None,
             next=nav[index + 1] if listed and index + 1 < len(pages) else None,
             footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
-            fonts_css=fonts_css, scripts=scripts, **context)
+            fonts_css=fonts_css, scripts=scripts, description=description, **context)
         rendered = mark_languages(rendered)
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -744,7 +744,8 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     for page, (body, toc) in zip(everything, _parallel(to_html, everything)):
         if not page.source.startswith(f"{PurePosixPath(sitelib.NOTEBOOK_DIR)}/"):
             search.extend(sitelib.search_records(page.page, page.title, body))
-        write_page(page.page, page.title, body, toc if page in chapters else "")
+        write_page(page.page, page.title, body, toc if page in chapters else "",
+                   description=page.description)
     sitelib.write_search_index(search, site, assets)
     write_page(sitelib.SEARCH_PAGE, "Search", env.get_template("search.html").render(), "",
                scripts=("search-index.js", "search.js"))

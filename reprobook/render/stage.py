@@ -136,7 +136,8 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                f"At a glance: {h.text} {h.label}.") for h in highlights]
     entries = ledger.build_ledger(facts, checks, uses + landing_uses)
     ledger.write_json(entries, extra / "claims.json")
-    _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages))
+    _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages,
+                                                  {c.page: c.number for c in chapters if c.number}))
     _write(dest / pages.REVIEWER_NOTES, pages.reviewer_notes_page(env, entries, checks, notebook_pages))
     footer_center = [{"text": "Claims ledger", "href": pages.CLAIMS},
                      {"text": "Reviewer notes", "href": pages.REVIEWER_NOTES}]

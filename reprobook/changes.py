@@ -21,6 +21,9 @@ class Changes:
     figures_changed: list[str] = field(default_factory=list)
     chapters_added: list[str] = field(default_factory=list)
     chapters_removed: list[str] = field(default_factory=list)
+    # key -> the label its notebook gave it (the current edition's, else the
+    # previous edition's for a removed number); keys without one are absent.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -100,6 +103,9 @@ def compare(previous: str, current: str, old_facts: dict, new_facts: dict,
             new_chapters: list[str]) -> Changes:
     out = Changes(previous, current)
     for key in sorted(set(old_facts) | set(new_facts)):
+        given = (new_facts.get(key) or old_facts.get(key) or {}).get("label")
+        if given:
+            out.labels[key] = given
         if key not in old_facts:
             out.added.append((key, new_facts[key]["text"]))
         elif key not in new_facts:

@@ -51,6 +51,24 @@ def label(key: str) -> str:
     return f"{group[:1].upper()}{group[1:]}: {words}" if words else group[:1].upper() + group[1:]
 
 
+def label_of(key: str, recorded: dict | None) -> str:
+    """The label a notebook gave a fact or check when it recorded it
+    (`Step.fact(..., label=...)`), else the one derived from its key."""
+    given = (recorded or {}).get("label")
+    return given if isinstance(given, str) and given.strip() else label(key)
+
+
+def labeller(*tables: dict[str, dict]):
+    """A function key -> label that looks the key up in each table in turn
+    (facts, then older facts, checks...), falling back to label(key)."""
+    def find(key: str) -> str:
+        for table in tables:
+            if key in table:
+                return label_of(key, table[key])
+        return label(key)
+    return find
+
+
 def key_html(key: str):
     """The key as code that line-breaks after a dot rather than inside a
     word (<wbr> is not copied with the text)."""
@@ -82,7 +100,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return label(self.key)
+        return label_of(self.key, self.fact)
 
 
 

@@ -123,14 +123,17 @@ class Step:
 
     def fact(self, key: str, value, *, unit: str, fmt: str = "{}", text: str | None = None,
              inputs: list[str] | None = None, rows: dict[str, list] | None = None,
-             note: str = "") -> str:
+             note: str = "", label: str | None = None) -> str:
         """Record one number the prose may print; returns its formatted text.
 
         `fmt` is a str.format pattern applied to `value` ("{:,}" -> 2,795);
         `text` overrides it for wording that is not a plain format.
         `inputs` narrows the declared inputs to those this value comes from;
         `rows` names the source rows per input (primary-key values), for the
-        claims ledger; `note` says anything a reviewer should know."""
+        claims ledger; `note` says anything a reviewer should know;
+        `label` is what readers see the number called in the ledger and on
+        the "What changed" page (short, sentence case; without it the engine
+        derives a label from the key)."""
         if key in self._facts:
             raise KeyError(f"fact '{key}' recorded twice")
         if hasattr(value, "item"):  # numpy scalar -> Python number
@@ -140,6 +143,8 @@ class Step:
         if not isinstance(value, (Number, str)):
             raise TypeError(f"fact '{key}' must be a number or string, got {type(value).__name__}")
         formatted = text if text is not None else fmt.format(value)
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise ValueError(f"fact '{key}': label must be non-empty text, got {label!r}")
         self._facts[key] = {
             "value": value,
             "unit": unit,
@@ -149,6 +154,7 @@ class Step:
             "inputs": sorted(inputs if inputs is not None else self.spec.inputs),
             "rows": {k: [str(v) for v in vs] for k, vs in (rows or {}).items()},
             "note": note,
+            **({"label": " ".join(label.split())} if label is not None else {}),
         }
         return formatted
 
@@ -156,14 +162,22 @@ class Step:
         """The raw value of a fact this notebook already recorded."""
         return self._facts[key]["value"]
 
+    def label(self, key: str) -> str:
+        """The label of a fact this notebook already recorded: the one it
+        was given, else the one the ledger makes from its key."""
+        from .ledger import label_of
+
+        return label_of(key, self._facts[key])
+
     def check(self, key: str, *, verdict: str, claim: str, finding: str,
-              facts: list[str] = ()) -> dict:
+              facts: list[str] = (), label: str | None = None) -> dict:
         """Record a consistency check for reviewers: what the source claims,
         what the data gives, and the verdict. Checks are published on the
         claims page as reviewer notes; an inconsistency is shown, not fixed.
 
         verdict: 'consistent', 'inconsistent', 'within-qualifier' (agrees
-        once the source's 'over'/'about' is honoured) or 'unverifiable'."""
+        once the source's 'over'/'about' is honoured) or 'unverifiable'.
+        `label` names the check for readers, as for facts."""
         if verdict not in VERDICTS:
             raise ValueError(f"check '{key}': verdict must be one of {VERDICTS}")
         if key in self._checks:
@@ -171,6 +185,10 @@ class Step:
         self._checks[key] = {"verdict": verdict, "claim": claim, "finding": finding,
                              "facts": list(facts), "notebook": self.spec.path,
                              "execution_count": _execution_count()}
+        if label is not None:
+            if not isinstance(label, str) or not label.strip():
+                raise ValueError(f"check '{key}': label must be non-empty text, got {label!r}")
+            self._checks[key]["label"] = " ".join(label.split())
         return self._checks[key]
 
     def save_figure(self, fig, stem: str, *, data=None, web: str = "svg", narrow=None) -> list[Path]:

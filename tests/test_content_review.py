@@ -75,8 +75,8 @@ def test_pangwa_capture_month_is_a_reviewer_note_not_one_month(site, built):
     start = update.index("Who holds the mining areas")
     section = update[start:start + 900]
     assert "October 2024" in section and "November 2024" in section
-    claims = BeautifulSoup((site / "claims.html").read_text(encoding="utf-8"), "html.parser")
-    assert claims.find(id="check-actors.pangwa_capture_month") is not None
+    notes = BeautifulSoup((site / "checks.html").read_text(encoding="utf-8"), "html.parser")
+    assert notes.find(id="check-actors.pangwa_capture_month") is not None
 
 
 def test_missing_reviewer_notes_are_recorded(site, built):

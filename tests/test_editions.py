@@ -146,8 +146,8 @@ def test_57_percent_check_has_the_verdict_the_data_gives(built, site):
     checks = json.loads((site / "1.1/checks.json").read_text())
     assert checks["update.share_2024_vs_report_range"]["verdict"] == expected
     assert "update.share_2024_vs_report_range" not in json.loads((site / "1.0/checks.json").read_text())
-    ledger = BeautifulSoup((site / "1.1/claims.html").read_text(encoding="utf-8"), "html.parser")
-    assert "update.share_2024_vs_report_range" in ledger.get_text()
+    notes = BeautifulSoup((site / "1.1/checks.html").read_text(encoding="utf-8"), "html.parser")
+    assert "update.share_2024_vs_report_range" in notes.get_text()
 
 
 # ------------------------------------------------------------------ verify

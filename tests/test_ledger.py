@@ -21,9 +21,10 @@ DATE = re.compile(r"\b\d{1,2}\s+(January|February|March|April|May|June|July|Augu
                   r"October|November|December)\b")
 
 
-# Generated pages that list the ledger itself (the claims ledger, and an
-# edition's computed "what changed" page with its edition numbers and counts).
-GENERATED = {"claims.html", "changes.html"}
+# Generated pages that list the ledger itself (the claims ledger, its reviewer
+# notes, and an edition's computed "what changed" page with its edition
+# numbers and counts).
+GENERATED = {"claims.html", "checks.html", "changes.html"}
 
 
 def pages(site):
@@ -112,3 +113,58 @@ def test_ledger_points_at_the_cell_that_computed_the_fact(built):
         direct = re.compile(r"fact\(\s*" + re.escape(f'"{key}"'))
         if any(direct.search(c.source) for c in nb.cells):  # keys built in loops can't be located
             assert direct.search(cell.source), f"{key} is recorded elsewhere, not in cell {fact['cell']}"
+
+
+# ------------------------------------------------- labels and weight (issue 12)
+LEDGER_TARGET = 240_000  # bytes: the heaviest ledger page, with room below the 300 KiB budget
+
+
+def _row_cells(soup, selector: str) -> dict[str, list[str]]:
+    return {row["id"]: [" ".join(td.get_text(" ").split()) for td in row.find_all("td", recursive=False)]
+            for row in soup.select(selector)}
+
+
+def test_ledger_and_changes_show_the_labels_the_notebooks_gave(built):
+    """Every fact and check of the report carries a label its notebook
+    gave it (facts.json, checks.json), and the ledger, the reviewer notes
+    and the "What changed" page name each number and check by that label."""
+    project, result = built
+    site = result.output_dir
+    facts = json.loads((site / "facts.json").read_text())
+    checks = json.loads((site / "checks.json").read_text())
+    assert [k for k, f in facts.items() if not f.get("label")] == []
+    assert [k for k, c in checks.items() if not c.get("label")] == []
+    for label in [f["label"] for f in facts.values()] + [c["label"] for c in checks.values()]:
+        first = label.lstrip("'\u2018\"")[:1]  # a label may open with the source's quoted words
+        assert (first.isupper() or first.isdigit()) and len(label) <= 70 and "_" not in label, label
+
+    claims = BeautifulSoup((site / "claims.html").read_text(), "html.parser")
+    rows = _row_cells(claims, "tr[id^=claim-]")
+    assert len(rows) == len(facts)
+    for key, fact in facts.items():
+        assert rows[f"claim-{key}"][1].startswith(fact["label"] + " "), key
+    status_links = {a["href"].split("#check-")[1]: a.get_text()
+                    for a in claims.select("a[href^='checks.html#check-']")}
+    assert status_links and all(checks[name]["label"] == text for name, text in status_links.items())
+
+    notes = BeautifulSoup((site / "checks.html").read_text(), "html.parser")
+    for row_id, cells in _row_cells(notes, "tr[id^=check-]").items():
+        assert cells[1].startswith(checks[row_id.removeprefix("check-")]["label"]), row_id
+
+    changes = BeautifulSoup((site / "changes.html").read_text(), "html.parser")
+    named = {a["href"].split("#claim-")[1]: a.get_text() for a in changes.select("a[href^='claims.html#claim-']")}
+    assert len(named) > 50
+    assert all(named[key] == facts[key]["label"] for key in named)
+
+
+def test_heaviest_ledger_is_under_its_weight_target(built):
+    """The claims ledger grows with the book: each edition's ledger page,
+    with everything a browser loads for it, stays under LEDGER_TARGET."""
+    from reprobook import sitecheck
+
+    project, _ = built
+    site = project.root / "_site"
+    ledgers = sorted(p.relative_to(site).as_posix() for p in site.glob("*/claims.html"))
+    assert len(ledgers) >= 2
+    weights = {page: sitecheck.page_weight(site, page).total for page in ledgers}
+    assert max(weights.values()) <= LEDGER_TARGET, weights

@@ -210,7 +210,8 @@ def test_engine_additions_reach_readers(quarto_build, edition):
     assert {_text(s) for s in switcher} == set(EDITIONS)
     assert bool(index.select(".edition-notice")) == (edition == "1.0")
     ledger = _soup(site, "claims.html")
-    assert ledger.select("[id^=claim-]") and ledger.select("[id^=check-]")
+    assert ledger.select("[id^=claim-]") and ledger.select("a[href^='checks.html#check-']")
+    assert _soup(site, "checks.html").select("[id^=check-]")
     maps = _soup(site, "chapters/mining-expansion.html")
     assert maps.select("figcaption a.figure-data") and maps.select("figcaption a.figure-notebook")
     for img in _soup(site, "chapters/exports.html").find_all("img"):
@@ -246,6 +247,25 @@ def test_figures_open_full_size_and_landing_is_generated_under_quarto(quarto_bui
 
     q, b = landing(site), landing(_site(builtin_project.root, edition))
     assert q == b and q[0] and f"Edition {edition}" in q[0]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_chapter_descriptions_under_quarto(quarto_build, edition):
+    """A chapter's front-matter `description:` is its line on the landing
+    page under Quarto too (the landing block is compared with the built-in
+    renderer's above), and Quarto's meta description of the chapter's page,
+    without being printed again under the chapter's title."""
+    root, _, _ = quarto_build
+    site = _site(root, edition)
+    index = _soup(site, "index.html")
+    shown = {li.a["href"]: _text(li.select_one(".contents-description"))
+             for li in index.select("nav.contents .contents-list li") if li.select_one(".contents-description")}
+    assert len(shown) >= 15
+    for page, description in shown.items():
+        chapter = _soup(site, page)
+        meta = chapter.find("meta", attrs={"name": "description"})
+        assert meta is not None and meta["content"] == description, page
+        assert not chapter.select("header .description"), page
 
 
 def _at_phone_width(root: Path, edition: str, pages: list[str], measure) -> list[str]:

@@ -188,3 +188,31 @@ def test_pdf_charts_embed_truetype_not_type3(built):
     found = pdfpages.fonts(result.pdf)
     assert any("DejaVuSans" in name for name, _ in found), found  # the charts' text is there
     assert [f for f in found if f[1] == "/Type3"] == []
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+
+
+def test_landing_page_lists_each_chapter_with_its_description(built):
+    """'What is here' gives each chapter's one-line description, taken from
+    the chapter's front matter (`description:`), in every edition."""
+    import yaml
+
+    from reprobook.project import load_project
+
+    project, _ = built
+    for edition, profile in (("1.0", None), ("1.1", "1.1")):
+        book = load_project(project.root, profile=profile)
+        soup = _soup(project.root / "_site" / edition / "index.html")
+        items = {li.a["href"]: li for li in soup.select("nav.contents .contents-list li")}
+        for source in book.chapters[1:]:
+            text = (project.root / source).read_text(encoding="utf-8")
+            front = yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
+            assert front.get("description"), f"{source} has no description"
+            shown = items[str(Path(source).with_suffix(".html"))].select_one(".contents-description")
+            # printed with typographic quotes, as pandoc and Quarto print Markdown
+            assert shown is not None and _plain(shown.get_text()) == front["description"], (edition, source)
+            page = _soup(project.root / "_site" / edition / Path(source).with_suffix(".html"))
+            meta = page.find("meta", attrs={"name": "description"})  # as Quarto writes it
+            assert meta is not None and _plain(meta["content"]) == front["description"], (edition, source)

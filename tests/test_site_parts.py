@@ -13,6 +13,7 @@ import pytest
 
 from reprobook.errors import RenderError
 from reprobook.render import site as sitelib
+from .conftest import make_mini_project
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "reprobook/templates/site.css"
@@ -160,6 +161,85 @@ def test_ledger_labels_and_keys():
     assert str(ledger.key_html("geo.chipwi.pits_<x>")) == "<code>geo.<wbr>chipwi.<wbr>pits_&lt;x&gt;</code>"
     assert set(ledger.SHORT_STATUS) == set(ledger.SEVERITY) == set(ledger.STATUS_WORDS)
     assert "-" not in "".join(ledger.SHORT_STATUS.values())  # words, not ids
+
+
+def _fact(text, value, label=None):
+    fact = {"value": value, "unit": "things", "text": text, "notebook": "notebooks/a.ipynb", "cell": 2,
+            "inputs": ["alpha"], "rows": {}, "note": ""}
+    return {**fact, "label": label} if label else fact
+
+
+def _cells(soup, selector):
+    from bs4 import BeautifulSoup  # noqa: F401  (soup is parsed by the caller)
+
+    return {row["id"]: [" ".join(td.get_text(" ").split()) for td in row.find_all("td")]
+            for row in soup.select(selector)}
+
+
+def test_labels_given_by_a_notebook_reach_the_ledger_and_changes_pages(tmp_path):
+    """A label a notebook gives a fact (`Step.fact(..., label=...)`) or a
+    check names it in the ledger, the reviewer notes and the "What changed"
+    page; a fact without one keeps the label made from its key; a removed
+    fact keeps the label the previous edition gave it."""
+    from bs4 import BeautifulSoup
+
+    from reprobook import ledger
+    from reprobook.changes import compare
+    from reprobook.render import pages
+
+    old = {"alpha.rise_pct": _fact("12%", 12), "alpha.gone": _fact("3", 3, "A number dropped since")}
+    new = {"alpha.rise_pct": _fact("15%", 15, "Rise in things from one year to the next"),
+           "alpha.rows": _fact("2", 2), "alpha.added": _fact("9", 9, "Things added this year")}
+    checks = {"alpha.rise_vs_source": {"verdict": "consistent", "claim": "c", "finding": "f",
+                                       "facts": ["alpha.rise_pct"], "notebook": "notebooks/a.ipynb",
+                                       "cell": 3, "label": "The rise agrees with the source"}}
+    entries = ledger.build_ledger(new, checks, [])
+    env = pages.environment()
+
+    def body(document):  # the raw HTML block of the generated Quarto document
+        return BeautifulSoup(document.split("{=html}", 1)[1], "html.parser")
+
+    claims = _cells(body(pages.ledger_page(env, entries, checks, {})), "tr[id^=claim-]")
+    assert claims["claim-alpha.rise_pct"][1].startswith("Rise in things from one year to the next ")
+    assert "The rise agrees with the source" in claims["claim-alpha.rise_pct"][4]
+    assert claims["claim-alpha.rows"][1].startswith("Alpha: rows ")  # derived from the key
+    notes = body(pages.reviewer_notes_page(env, entries, checks, {}))
+    row = _cells(notes, "tr[id^=check-]")["check-alpha.rise_vs_source"]
+    assert row[1].startswith("The rise agrees with the source") and \
+        row[4] == "Rise in things from one year to the next"
+    assert notes.select_one("a[href='claims.html#claim-alpha.rise_pct']")
+
+    (tmp_path / "figures").mkdir()
+    changes = compare("1.0", "1.1", old, new, tmp_path / "figures", tmp_path / "figures", [], [])
+    page = body(pages.changes_page(env, changes, new, {e.key: e for e in entries}))
+    links = {a["href"]: a.get_text() for a in page.select("a[href^='claims.html#claim-']")}
+    assert links["claims.html#claim-alpha.rise_pct"] == "Rise in things from one year to the next"
+    assert links["claims.html#claim-alpha.added"] == "Things added this year"
+    assert links["claims.html#claim-alpha.rows"] == "Alpha: rows"
+    removed = " ".join(page.find("h2", string=re.compile("removed")).find_next("ul").get_text(" ").split())
+    assert removed.startswith("A number dropped since")
+
+
+def test_chapter_descriptions_are_listed_on_the_landing_page(tmp_path):
+    """A chapter's front-matter `description:` is its line under 'What is
+    here' (the built-in renderer and Quarto show the same landing block)."""
+    from bs4 import BeautifulSoup
+
+    from reprobook.project import load_project
+    from reprobook.render import pandoc_book, pages
+
+    root = make_mini_project(tmp_path / "mini", chapters={
+        "one": '---\ndescription: "What the *first* chapter covers."\n---\n\n# One\n\nText.\n',
+        "two": "# Two\n\nText.\n"})
+    project = load_project(root)
+    chapters, _ = pandoc_book.fact_uses(project, {})
+    assert [c.description for c in chapters[1:]] == ["What the first chapter covers.", ""]
+    html = sitelib.landing_block(pages.environment(), project, {},
+                                 [(c.title, c.number, c.page) for c in chapters], chapters[0].page,
+                                 descriptions={c.page: c.description for c in chapters if c.description})
+    items = BeautifulSoup(html, "html.parser").select(".contents-list li")
+    assert items[0].select_one(".contents-description").get_text() == "What the first chapter covers."
+    assert items[1].select_one(".contents-description") is None
 
 
 def test_landing_helpers():

@@ -19,6 +19,7 @@ import yaml
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 CLAIMS = "claims.qmd"
+REVIEWER_NOTES = "checks.qmd"  # the reviewer notes (beside checks.json)
 DATA = "data.qmd"
 CHANGES = "changes.qmd"
 NOTEBOOKS = "notebooks"
@@ -42,14 +43,38 @@ def document(title: str, html: str, **front) -> str:
     return f"---\n{meta}---\n\n{fence}{{=html}}\n{html.rstrip()}\n{fence}\n"
 
 
-def ledger_page(env, entries, checks, notebook_pages: dict[str, str]) -> str:
+def _html(page: str) -> str:
+    return page.rsplit(".", 1)[0] + ".html"
+
+
+def ledger_page(env, entries, checks, notebook_pages: dict[str, str],
+                chapter_numbers: dict[str, int] | None = None) -> str:
+    """Every number, one row each; the checks are on their own page
+    (reviewer_notes_page), linked from each number's status. A place a
+    number is printed is named by its chapter's number (`chapter_numbers`:
+    page -> number), else by the page's title: a title repeated in every
+    row would weigh on the page more than anything else in it."""
     from .. import ledger
 
     html = env.get_template("claims.html").render(
-        entries=entries, checks=checks, notebook_pages=notebook_pages, label=ledger.label,
+        entries=entries, notebook_pages=notebook_pages, notes_page=_html(REVIEWER_NOTES),
+        chapter_numbers=chapter_numbers or {},
+        check_label=ledger.labeller(checks), key_html=ledger.key_html,
+        status_words=ledger.STATUS_WORDS, short_status=ledger.SHORT_STATUS)
+    return document("Claims ledger", html, **{"page-layout": "full"})
+
+
+def reviewer_notes_page(env, entries, checks, notebook_pages: dict[str, str]) -> str:
+    """The consistency checks: what the source says, what the data gives,
+    the verdict, and the numbers each check is about (linked to the ledger)."""
+    from .. import ledger
+
+    html = env.get_template("reviewer-notes.html").render(
+        checks=checks, notebook_pages=notebook_pages, ledger_page=_html(CLAIMS),
+        label=ledger.labeller({e.key: e.fact for e in entries}), check_label=ledger.labeller(checks),
         key_html=ledger.key_html, status_words=ledger.STATUS_WORDS,
         short_status=ledger.SHORT_STATUS)
-    return document("Claims ledger", html, **{"page-layout": "full"})
+    return document("Reviewer notes", html, **{"page-layout": "full"})
 
 
 def data_page(env, data: dict, notebooks: list) -> str:
@@ -73,7 +98,8 @@ def changes_page(env, changes, facts: dict[str, dict], entries: dict | None = No
     html = env.get_template("changes.html").render(
         chapters_added=added,
         changes=changes, facts=facts, entries=entries or {}, figures=figures,
-        chapters=chapters or {}, label=ledger.label, key_html=ledger.key_html,
+        chapters=chapters or {}, label=lambda key: changes.labels.get(key) or ledger.label(key),
+        key_html=ledger.key_html,
         summary=changelib.summary(changes, {n: f["kind"] for n, f in figures.items()}))
     return document(f"What changed since {changes.previous}", html)
 

@@ -48,6 +48,7 @@ from . import site as sitelib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CLAIMS_PAGE = "claims.html"
+REVIEWER_NOTES_PAGE = "checks.html"  # the reviewer notes
 CHANGES_PAGE = "changes.html"
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "map": "Map", "sec": "Section"}
 FLOAT_KINDS = ("fig", "tbl", "map")
@@ -153,6 +154,14 @@ class Chapter:
         return any(el["t"] == "Div" and el["c"][0][0] == "refs"
                    for el in ast.iter_elements(self.doc["blocks"]))
 
+    @property
+    def description(self) -> str:
+        """The front matter's `description:` as plain text (what the
+        chapter is about, in a line; Quarto also uses it as the page's
+        meta description)."""
+        value = self.doc.get("meta", {}).get("description")
+        return " ".join(ast.stringify(value).split()) if value else ""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -168,7 +177,7 @@ def page_names(project: Project) -> set[str]:
     """The chapter and engine pages every build of `project` publishes
     (without rendering): what the edition switcher may link to."""
     return ({str(PurePosixPath(c).with_suffix(".html")) for c in project.chapters}
-            | {CLAIMS_PAGE, "data.html"})
+            | {CLAIMS_PAGE, REVIEWER_NOTES_PAGE, "data.html"})
 
 
 # ---------------------------------------------------------------- parsing
@@ -714,7 +723,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     search: list[dict] = []
 
     def write_page(page: str, title: str, body: str, toc: str,
-                   scripts: tuple[str, ...] = ()) -> None:
+                   scripts: tuple[str, ...] = (), description: str = "") -> None:
         index = next((i for i, (_, _, p) in enumerate(pages) if p == page), None)
         root = sitelib.root_of(page)
         nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
@@ -725,7 +734,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
             prev=nav[index - 1] if listed and index > 0 else None,
             next=nav[index + 1] if listed and index + 1 < len(pages) else None,
             footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
-            fonts_css=fonts_css, scripts=scripts, **context)
+            fonts_css=fonts_css, scripts=scripts, description=description, **context)
         rendered = mark_languages(rendered)
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -752,7 +761,8 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     for page, (body, toc) in zip(everything, _parallel(to_html, everything)):
         if not page.source.startswith(f"{PurePosixPath(sitelib.NOTEBOOK_DIR)}/"):
             search.extend(sitelib.search_records(page.page, page.title, body))
-        write_page(page.page, page.title, body, toc if page in chapters else "")
+        write_page(page.page, page.title, body, toc if page in chapters else "",
+                   description=page.description)
     sitelib.write_search_index(search, site, assets)
     write_page(sitelib.SEARCH_PAGE, "Search", env.get_template("search.html").render(), "",
                scripts=("search-index.js", "search.js"))

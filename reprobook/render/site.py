@@ -415,9 +415,18 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
         quoted.decompose()
     # Text a page repeats from elsewhere (the ledger quotes the chapters'
     # sentences) is marked data-search="skip": found once, on its own page.
+    # A table marked data-search-skip="n" repeats such text in its n-th
+    # column (one attribute per table rather than one per cell).
     # (find_all, not select(): a CSS selector costs soupsieve 0.25 s to compile.)
     for repeated in soup.find_all(attrs={"data-search": "skip"}):
         repeated.decompose()
+    for table in soup.find_all("table", attrs={"data-search-skip": True}):
+        column = table["data-search-skip"]
+        if column.isdigit():
+            for row in table.find_all("tr"):
+                cells = row.find_all(["td", "th"], recursive=False)
+                if int(column) <= len(cells):
+                    cells[int(column) - 1].decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     records = []
@@ -678,7 +687,7 @@ def where_floats_are(chapters: list[tuple], floats: dict[str, list[str]]) -> str
 
 def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[tuple],
                   page: str, edition: dict | None = None, floats: dict[str, list[str]] | None = None,
-                  changes: str | None = None) -> str:
+                  changes: str | None = None, descriptions: dict[str, str] | None = None) -> str:
     """The index page's opening: a title block (the book's title and
     subtitle, the work it reproduces with its author, date and funders from
     reprobook.yml `original`, and this edition's number and date), the
@@ -687,13 +696,16 @@ def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[
     this edition with the figures, maps and tables it holds. `chapters`
     are (title, number, page) in book order; `floats` page -> labels
     ("Map 3.1"); `changes` the page saying what changed since the previous
-    edition, if any."""
+    edition, if any; `descriptions` page -> the chapter's one-line
+    description (its front matter's `description:`)."""
     floats = floats or {}
+    descriptions = descriptions or {}
     items = [{"label": h.label, "text": h.text, "key": h.key,
               "href": from_page(page, h.page), "claim": from_page(page, f"claims.html#claim-{h.key}")}
              for h in highlights(project, facts)]
     contents = [{"title": title, "number": number, "href": from_page(page, target),
-                 "floats": float_summary(floats.get(target, []))}
+                 "floats": float_summary(floats.get(target, [])),
+                 "description": descriptions.get(target, "")}
                 for title, number, target in chapters[1:]]
     original = dict(project.original)
     if original.get("date"):

@@ -149,8 +149,11 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                f"At a glance: {h.text} {h.label}.") for h in highlights]
     entries = ledger.build_ledger(facts, checks, uses + landing_uses)
     ledger.write_json(entries, extra / "claims.json")
-    _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages))
-    footer_center = [{"text": "Claims ledger", "href": pages.CLAIMS}]
+    _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages,
+                                                  {c.page: c.number for c in chapters if c.number}))
+    _write(dest / pages.REVIEWER_NOTES, pages.reviewer_notes_page(env, entries, checks, notebook_pages))
+    footer_center = [{"text": "Claims ledger", "href": pages.CLAIMS},
+                     {"text": "Reviewer notes", "href": pages.REVIEWER_NOTES}]
 
     changes = context.get("changes")
     if changes is not None:
@@ -172,7 +175,12 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     shutil.copy2(pages.TEMPLATES / "quarto.css", generated / "reprobook.css")
     engine_profile = {"book": {"output-file": pdf_stem,
                                "page-footer": {"center": footer_center, "right": footer_right}},
-                      "format": {"html": {"css": [f"{GENERATED}/reprobook.css"]}}}
+                      "format": {"html": {"css": [f"{GENERATED}/reprobook.css"],
+                                                # a chapter's `description:` is its meta
+                                                # description and a line on the landing
+                                                # page, not a standfirst under its title
+                                                # (the built-in renderer shows none)
+                                                "hide-description": True}}}
     if for_quarto and ("typst" in project.formats or "pdf" in project.formats):
         engine_profile["format"]["typst"] = {"template-partials": _typst_partials(
             project, edition, generated / "typst")}
@@ -189,6 +197,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
             floats.setdefault(target.page, []).append(target.label)
     landing = sitelib.landing_block(
         env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
+        descriptions={c.page: c.description for c in chapters if c.description},
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))

@@ -29,7 +29,7 @@ def test_pages_read_on_phones_fit_the_screen(phone_page, server, pages, edition_
     """Chapters, the ledger, the changes page and search with results:
     the page is no wider than the 375 px screen."""
     targets = _chapters(pages, edition_prefix) + [
-        edition_prefix + p for p in ("claims.html", "changes.html", "search.html?q=coup 2021")
+        edition_prefix + p for p in ("claims.html", "checks.html", "changes.html", "search.html?q=coup 2021")
         if p.split("?")[0] in {x.removeprefix(edition_prefix) for x in pages}]
     assert any("claims.html" in t for t in targets) and any("search.html" in t for t in targets)
     problems = []

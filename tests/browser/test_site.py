@@ -209,9 +209,9 @@ def test_phone_sidebar_collapses_and_opens_from_the_keyboard(phone, server, edit
 
 
 def test_ledger_rows_are_cards_on_a_phone(phone, desktop, server, edition_prefix):
-    """At 375 px each ledger entry is a card: its cells stacked at full width
-    under their column's name, nothing scrolling sideways; on a desktop the
-    ledger stays a table."""
+    """At 375 px each ledger entry (and each reviewer note) is a card: its
+    cells stacked at full width under their column's name, nothing
+    scrolling sideways; on a desktop the ledger stays a table."""
     url = server.url + edition_prefix + "claims.html"
     page = phone.new_page()
     page.goto(url)
@@ -226,7 +226,9 @@ def test_ledger_rows_are_cards_on_a_phone(phone, desktop, server, edition_prefix
         .map(td => getComputedStyle(td, '::before').content)""")
     assert labels == ['"Printed"', '"What it is"', '"Where printed"', '"Computed from"', '"Status"']
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.goto(server.url + edition_prefix + "checks.html")  # the reviewer notes: cards too
     assert page.locator("table.checks tbody tr").first.locator("td").first.bounding_box()["width"] > 250
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.close()
     page = desktop.new_page()
     page.goto(url)

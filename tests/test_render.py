@@ -125,7 +125,7 @@ def test_navigation_prev_next_and_sidebar(book):
     assert page.find("a", rel="prev")["href"] == "../index.html"
     assert page.find("a", rel="next")["href"] == "two.html"
     assert [a.get_text(" ", strip=True) for a in page.select("nav.sidebar a")] == ["Welcome", "1 One", "2 Two", "Claims ledger",
-                                                                              "Data", "Search"]
+                                                                              "Data", "Reviewer notes", "Search"]
     assert page.select_one("a.pdf-link")["href"] == "../mini.pdf"
 
 

@@ -232,7 +232,7 @@ def test_chapter_descriptions_are_listed_on_the_landing_page(tmp_path):
         "one": '---\ndescription: "What the *first* chapter covers."\n---\n\n# One\n\nText.\n',
         "two": "# Two\n\nText.\n"})
     project = load_project(root)
-    chapters, _ = pandoc_book.fact_uses(project, {})
+    chapters, _, _ = pandoc_book.fact_uses(project, {})
     assert [c.description for c in chapters[1:]] == ["What the first chapter covers.", ""]
     html = sitelib.landing_block(pages.environment(), project, {},
                                  [(c.title, c.number, c.page) for c in chapters], chapters[0].page,

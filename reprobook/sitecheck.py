@@ -19,6 +19,7 @@ scripts and images. PDFs and files offered for download are not counted.
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -285,3 +286,37 @@ def page_weight(site: Path, page: str) -> PageWeight:
 
 def page_weights(site: Path) -> list[PageWeight]:
     return [page_weight(site, page) for page in html_pages(site)]
+
+
+@lru_cache(maxsize=4096)
+def _gzip_size(path: str, mtime: float) -> int:
+    # Level 6 is what nginx's and Apache's gzip modules use by default.
+    return len(gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0))
+
+
+def transfer_size(site: Path, files: list[str]) -> int:
+    """Bytes sent for these files by a server that gzips text (HTML, CSS,
+    JS, SVG); images and fonts are already compressed and sent as they are."""
+    total = 0
+    for name in files:
+        path = site / name
+        if path.suffix.lower() in {".html", ".css", ".js", ".svg", ".json"}:
+            total += _gzip_size(str(path), path.stat().st_mtime)
+        else:
+            total += path.stat().st_size
+    return total
+
+
+def shared_files(site: Path, weights: list[PageWeight]) -> set[str]:
+    """Files every page of the same edition loads (its stylesheets, scripts,
+    fonts): a browser fetches them for the first page it opens and has them
+    cached for the next. In a versioned site each edition's folder (one with
+    its own index.html) is a site of its own; a page that loads nothing (a
+    redirect) is left out."""
+    groups: dict[str, list[set[str]]] = {}
+    for w in weights:
+        top = w.page.split("/", 1)[0] if "/" in w.page else ""
+        edition = top if top and (site / top / "index.html").is_file() else ""
+        if len(w.files) > 1:
+            groups.setdefault(edition, []).append(set(w.files[1:]))
+    return set().union(*(set.intersection(*g) for g in groups.values() if len(g) > 1))

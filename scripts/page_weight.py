@@ -5,7 +5,11 @@ offered for download excluded), against the budget in BENCHMARKS.md.
 
     .venv/bin/python scripts/page_weight.py [_site] [--budget BYTES] [--markdown]
 
-Exits 1 if any page is over the budget."""
+Exits 1 if any page is over the budget (uncompressed, nothing cached). Two
+more columns say what a reader's connection carries: "gzip" is the page's
+files as a server that compresses text sends them (the same files, nothing
+cached), "next page" is what opening it costs after another page of the same
+edition, whose shared stylesheets, scripts and fonts are then cached."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reprobook.sitecheck import page_weights  # noqa: E402
+from reprobook.sitecheck import page_weights, shared_files, transfer_size  # noqa: E402
 
 BUDGET = 300 * 1024  # bytes per page; BENCHMARKS.md records why
 
@@ -28,19 +32,27 @@ def main() -> int:
     args = parser.parse_args()
     weights = page_weights(args.site)
     over = [w for w in weights if w.total > args.budget]
+    shared = shared_files(args.site, weights)
+    gzipped = {w.page: transfer_size(args.site, w.files) for w in weights}
+    next_page = {w.page: sum((args.site / f).stat().st_size for f in w.files if f not in shared)
+                 for w in weights}
     if args.markdown:
-        print("| page | HTML | CSS | JS | images | fonts | total |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| page | HTML | CSS | JS | images | fonts | total | gzip | next page |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for w in weights:
             print(f"| {w.page} | {w.html:,} | {w.css:,} | {w.js:,} | {w.images:,} | {w.fonts:,} "
-                  f"| **{w.total:,}** |")
+                  f"| **{w.total:,}** | {gzipped[w.page]:,} | {next_page[w.page]:,} |")
     else:
+        print(f"{'total':>9}  {'gzip':>9}  {'next page':>9}  page")
         for w in weights:
             flag = "  OVER BUDGET" if w.total > args.budget else ""
-            print(f"{w.total:>9,}  {w.page}{flag}")
+            print(f"{w.total:>9,}  {gzipped[w.page]:>9,}  {next_page[w.page]:>9,}  {w.page}{flag}")
     heaviest = max(weights, key=lambda w: w.total)
-    print(f"\n{len(weights)} pages; heaviest {heaviest.page} {heaviest.total:,} bytes; "
-          f"budget {args.budget:,} bytes per page; {len(over)} over")
+    shared_bytes = sum((args.site / f).stat().st_size for f in shared)
+    print(f"\n{len(weights)} pages; heaviest {heaviest.page} {heaviest.total:,} bytes "
+          f"({gzipped[heaviest.page]:,} gzipped); budget {args.budget:,} bytes per page; {len(over)} over")
+    print(f"shared by every page of an edition, cached after the first: {len(shared)} files, "
+          f"{shared_bytes:,} bytes; heaviest next page {max(next_page.values()):,} bytes")
     return 1 if over else 0
 
 

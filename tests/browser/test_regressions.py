@@ -110,3 +110,25 @@ def test_a_heavy_page_is_over_the_budget(broken, chapter, edition_prefix):
     (broken / edition_prefix / "figures/huge.png").write_bytes(b"\0" * (BUDGET + 1))
     _edit(broken / chapter, "</main>", '<img src="../figures/huge.png" alt="x"></main>')
     assert sitecheck.page_weight(broken, chapter).total > BUDGET
+
+
+def test_next_page_and_compressed_sizes_count_the_right_files(broken, chapter, edition_prefix):
+    """scripts/page_weight.py's "next page" leaves out only what every page of
+    the edition loads, and its "gzip" column compresses text, not images."""
+    extra = broken / edition_prefix / "assets/only-here.css"
+    extra.write_text("p { color: #333333; }\n" * 200, encoding="utf-8")
+    _edit(broken / chapter, "</head>", '<link rel="stylesheet" href="../assets/only-here.css"></head>')
+    weights = sitecheck.page_weights(broken)
+    shared = sitecheck.shared_files(broken, weights)
+    assert f"{edition_prefix}assets/site.css" in shared
+    assert f"{edition_prefix}assets/only-here.css" not in shared  # one page loads it
+    assert not any(PurePosixPath(f).suffix in {".svg", ".webp", ".png", ".html"} for f in shared)
+
+    page = next(w for w in weights if w.page == chapter)
+    assert f"{edition_prefix}assets/only-here.css" in page.files
+    css_gzip = sitecheck.transfer_size(broken, [f"{edition_prefix}assets/only-here.css"])
+    assert css_gzip < extra.stat().st_size / 20  # 200 identical lines compress to almost nothing
+    svg = next(f for f in page.files if f.endswith(".svg"))
+    assert sitecheck.transfer_size(broken, [svg]) < (broken / svg).stat().st_size  # text: gzipped
+    webp = next(p.relative_to(broken).as_posix() for p in sorted(broken.rglob("*.webp")))
+    assert sitecheck.transfer_size(broken, [webp]) == (broken / webp).stat().st_size  # sent as is

@@ -325,3 +325,17 @@ def test_screenshots(browser, server, edition_prefix, viewport):
         page.evaluate(IMAGES_JS)  # lazy images: load them before the picture is taken
         page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport['width']}.png"), full_page=True)
     context.close()
+
+
+def test_an_old_link_to_a_check_in_the_ledger_reaches_its_reviewer_note(desktop, server, edition_prefix, site_root):
+    """Reviewer notes were once on claims.html (claims.html#check-<name>);
+    such a link still lands on the note, now on checks.html."""
+    checks = sitecheck.soup(site_root, edition_prefix + "checks.html")
+    anchor = checks.find("tr", id=lambda v: v and v.startswith("check-"))["id"]
+    page = desktop.new_page()
+    page.goto(server.url + edition_prefix + "claims.html#" + anchor)
+    page.wait_for_url("**/checks.html#" + anchor)
+    assert page.locator(f'[id="{anchor}"]').is_visible()  # keys hold dots: not a #selector
+    page.goto(server.url + edition_prefix + "claims.html#claim-" + "x")  # any other anchor stays
+    assert page.url.endswith("claims.html#claim-x")
+    page.close()

@@ -275,6 +275,24 @@ def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
     assert f'src="outputs/{images[0].name}"' in html
 
 
+def test_a_4_4_notebook_converts_without_validation_errors(tmp_path, caplog):
+    """The converter gives every cell an id (its anchor); ids are nbformat
+    4.5, so a notebook saved as 4.4 (as ours are) must not be reported as
+    invalid JSON on each build."""
+    import logging
+
+    nb = {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "## A heading"},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "1 + 1", "outputs": []}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(nb))
+    with caplog.at_level(logging.WARNING):
+        html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "old", "notebooks/old.ipynb",
+                                     tmp_path / "out", "outputs")
+    assert 'id="cell-2"' in html
+    assert not [r.getMessage() for r in caplog.records if "invalid" in r.getMessage().lower()]
+
+
 def test_notebook_page_renders_markdown_tables_and_images(tmp_path):
     """nbconvert's exporter: Markdown rendered (headings below the page's
     h1), a DataFrame's HTML as a table, images inline as files, the book's

@@ -139,8 +139,10 @@ def _prepared(nb: dict) -> "nbformat.NotebookNode":
             cell["outputs"] = [{"execution_count": None, **o} if o.get("output_type") == "execute_result"
                                else o for o in cell["outputs"]]
         cells.append(cell)
-    node = nbformat.reads(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                      **nb, "cells": cells}), as_version=4)
+    # Cell ids are nbformat 4.5: a 4.4 notebook given ids is declared 4.5,
+    # or nbformat's validator logs every page as invalid.
+    node = nbformat.reads(json.dumps({"metadata": {}, **nb, "nbformat": 4, "nbformat_minor": 5,
+                                      "cells": cells}), as_version=4)
     for cell in node.cells:
         cell["source"] = _text(cell.get("source", ""))
         if cell.get("cell_type") not in ("code", "markdown"):

@@ -47,15 +47,19 @@ if not QUARTOS:
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    """Hashes of the project's source files (what git would track)."""
+    """Hashes of the project's source files (what git would track). The
+    skipped folders are never entered: a build's detached `rm -rf` may still
+    be emptying .reprobook/trash-* (publish.discard) while this walks."""
     skip = {".reprobook", "_site", "figures", ".venv", "__pycache__"}
     out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in skip or path.is_dir() or rel.name == "_variables.yml":
-            continue
-        out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not (Path(folder) == root and d in skip) and d != "__pycache__"]
+        for name in names:
+            path = Path(folder) / name
+            rel = path.relative_to(root)
+            if name != "_variables.yml":
+                out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return dict(sorted(out.items()))
 
 
 @pytest.fixture(scope="module", params=QUARTOS or ["none"], ids=lambda b: Path(b).parent.parent.name)

@@ -295,14 +295,18 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     previous: tuple[Edition, BuildResult] | None = None
     for index, ed in enumerate(registry):
         project = projects[ed.number]
-        if only and ed.number != only:
-            if (site / ed.number / "facts.json").is_file():
-                import json
+        # Another edition than the one asked for is kept as published; one
+        # not published yet is built too: a later edition's "What changed"
+        # page and every edition switcher need it, and an edition must come
+        # out the same whether it was built alone or with the others
+        # (`reprobook verify` rebuilds one edition in an empty copy).
+        if only and ed.number != only and (site / ed.number / "facts.json").is_file():
+            import json
 
-                prior = BuildResult(plan=[])
-                prior.facts = json.loads((site / ed.number / "facts.json").read_text())
-                prior.output_dir = site / ed.number
-                previous = (ed, prior)
+            prior = BuildResult(plan=[])
+            prior.facts = json.loads((site / ed.number / "facts.json").read_text())
+            prior.output_dir = site / ed.number
+            previous = (ed, prior)
             continue
         reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
         errors, warnings = check_pins(root, ed, resource_paths(project))

@@ -202,6 +202,45 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     assert not any("beta.csv" in d for d in differences), differences
 
 
+TWO_EDITIONS = textwrap.dedent("""\
+    editions:
+      - number: "1.0"
+        date: "2024-01-02"
+        title: "Mini, first edition"
+        status: superseded
+        summary: "The fixture book."
+        profile: null
+      - number: "1.1"
+        date: "2024-06-02"
+        title: "Mini, second edition"
+        status: current
+        summary: "The fixture book again."
+        profile: null
+    """)
+
+
+def test_an_edition_built_alone_is_the_edition_built_with_the_others(tmp_path):
+    """`build --edition N` in a fresh clone (as `verify` does in an empty
+    copy) builds the editions not published yet too, so edition N has its
+    "What changed" page and switcher targets: the same bytes as a full
+    build. And `verify` passes on a two-edition site."""
+    from reprobook.verify import copy_source
+
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(TWO_EDITIONS)
+    alone = copy_source(load_project(root), tmp_path / "alone")
+    project = load_project(root)
+    build(project, renderer="builtin")
+    build(load_project(alone), edition="1.1", renderer="builtin")
+
+    full = json.loads((root / "_site/1.1/manifest.json").read_text())["outputs"]
+    single = json.loads((alone / "_site/1.1/manifest.json").read_text())["outputs"]
+    assert "changes.html" in full
+    assert single == full
+    assert (alone / "_site/1.0/index.html").is_file()  # the switcher's other edition exists
+    assert verify(project) == ("1.1", [])
+
+
 def test_pins_stop_a_changed_input_and_only_warn_on_the_lock(tmp_path):
     from reprobook.editions import file_sha256
     from reprobook.errors import BuildError

@@ -164,12 +164,14 @@ def _round_length(target: float) -> float:
 
 
 def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black",
-              miles: bool = False) -> float:
+              miles: bool = False, bar_pt: float | None = None) -> float:
     """Draw a two-segment scale bar in an axes whose units are metres, on a
     white backing so no line of the map runs through its labels; returns its
     length in km. Without `length_km`, a round length near a fifth of the
     map's width is chosen. With `miles`, a second bar in statute miles sits
-    under the first (for maps that print distances in miles)."""
+    under the first (for maps that print distances in miles). `bar_pt`: the
+    bar's height in points (else 1.2 % of the map's height), for a map
+    drawn smaller whose labels are not."""
     import matplotlib.patheffects as pe
     from matplotlib.patches import FancyBboxPatch
 
@@ -183,7 +185,10 @@ def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="bl
         length_mi = _round_length(length_km / (METRES_PER_MILE / 1000))
         bars.append((length_mi * METRES_PER_MILE, f"{length_mi:g} mi"))
     h = 0.012 * (y1 - y0)
+    if bar_pt is not None:
+        h = bar_pt / 72 * ax.figure.dpi / ax.get_window_extent().height * (y1 - y0)
     step = 4.2 * h  # one bar and its labels
+    drawn = len(ax.patches), len(ax.texts)
     bx = x0 + loc[0] * (x1 - x0)
     by = y0 + loc[1] * (y1 - y0) + (len(bars) - 1) * step  # the last bar sits at `loc`
     halo = [pe.withStroke(linewidth=2.5, foreground="white")]
@@ -201,24 +206,31 @@ def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="bl
         for frac, label_text in ((0, "0"), (1, text)):
             ax.text(bx + frac * length, y + 1.6 * h, label_text, ha="center", va="bottom", fontsize=8,
                     zorder=20, color=color, path_effects=halo)
+    # Kept with the axes, for a phone's layout to draw it again (narrow_labels).
+    ax._scale_bar = {"artists": ax.patches[drawn[0]:] + ax.texts[drawn[1]:],
+                     "kwargs": dict(length_km=length_km, loc=loc, color=color, miles=miles)}
     return float(length_km)
 
 
 def north_arrow(ax, loc=(0.06, 0.22)) -> None:
     """A simple north arrow (grid north of UTM 47N, within a degree of true
     north over Kachin State)."""
-    ax.annotate("N", xy=loc, xytext=(loc[0], loc[1] - 0.08), xycoords="axes fraction",
-                ha="center", va="center", fontsize=10, fontweight="bold", zorder=20,
-                arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
+    ax._north_arrow = ax.annotate("N", xy=loc, xytext=(loc[0], loc[1] - 0.08), xycoords="axes fraction",
+                                  ha="center", va="center", fontsize=10, fontweight="bold", zorder=20,
+                                  arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
 
 
 def label(ax, x, y, text, *, dx=6, dy=4, ha="left", size=8.5, weight="normal", color="black"):
     """A map label with a white halo, offset in points from (x, y)."""
     import matplotlib.patheffects as pe
 
-    return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
-                       fontsize=size, fontweight=weight, color=color, zorder=15,
-                       path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+    annotation = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
+                             fontsize=size, fontweight=weight, color=color, zorder=15,
+                             path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+    # Kept with the axes: a phone's layout places it again (narrow_labels).
+    ax.__dict__.setdefault("_fixed_labels", []).append(
+        (x, y, text, dict(dx=dx, dy=dy, ha=ha, size=size, weight=weight, color=color), annotation))
+    return annotation
 
 
 def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
@@ -230,34 +242,153 @@ def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
     leader line when it ends up away from the point. Deterministic: a fixed
     number of iterations, never a time limit. Returns the text artists."""
     import matplotlib.patheffects as pe
-    from adjustText import adjust_text
 
     texts = []
-    to_data = ax.transData.inverted()
     for x, y, text, style in labels:
         style = {"dx": 0, "dy": 0, "ha": "center", "size": 8.5, "weight": "normal", "color": "black",
                  **style}
+        texts.append(ax.text(x, y, text, ha=style["ha"], va="center", fontsize=style["size"],
+                             fontweight=style["weight"], color=style["color"], zorder=15,
+                             path_effects=[pe.withStroke(linewidth=2.5, foreground="white")]))
+    job = {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
+           "offsets": [({"dx": 0, "dy": 0, **style}["dx"], {"dx": 0, "dy": 0, **style}["dy"])
+                       for *_, style in labels],
+           "points": points, "avoid": list(avoid), "iterations": iterations, "arrows": []}
+    _adjust(ax, job)
+    # Kept with the axes (and pickled with the figure): a phone's layout of
+    # the map places the same labels again (narrow_labels).
+    if not hasattr(ax, "_label_jobs"):
+        ax._label_jobs = []
+    ax._label_jobs.append(job)
+    return texts
+
+
+def _adjust(ax, job) -> None:
+    """Each label at its starting offset from its point, then moved by
+    adjustText clear of the points and of the artists to avoid (those
+    still drawn in this axes)."""
+    from adjustText import adjust_text
+
+    to_data = ax.transData.inverted()
+    scale = ax.figure.dpi / 72
+    for text, (x, y), (dx, dy) in zip(job["texts"], job["anchors"], job["offsets"]):
         # The starting offset, in points, as a position in data units:
         # adjustText moves text by its data position.
         px, py = ax.transData.transform((x, y))
-        scale = ax.figure.dpi / 72
-        sx, sy = to_data.transform((px + style["dx"] * scale, py + style["dy"] * scale))
-        texts.append(ax.text(sx, sy, text, ha=style["ha"], va="center", fontsize=style["size"],
-                             fontweight=style["weight"], color=style["color"], zorder=15,
-                             path_effects=[pe.withStroke(linewidth=2.5, foreground="white")]))
-    xs = [x for x, *_ in labels] + list(points[0] if points is not None else [])
-    ys = [y for _, y, *_ in labels] + list(points[1] if points is not None else [])
+        text.set_position(to_data.transform((px + dx * scale, py + dy * scale)))
+    points = job["points"]
+    xs = [x for x, _ in job["anchors"]] + list(points[0] if points is not None else [])
+    ys = [y for _, y in job["anchors"]] + list(points[1] if points is not None else [])
     ax.figure.canvas.draw()  # text extents are known only once drawn
     renderer = ax.figure.canvas.get_renderer()
     # What to keep clear of, as boxes in data units (adjustText 1.4 maps
     # object boxes through the texts' data transform): a text's box is its
-    # frame (bbox patch) when it has one, not just its letters.
+    # frame (bbox patch) when it has one, not just its letters. Artists
+    # removed, or moved off the map (a phone's layout puts the legend and
+    # the inset under it), are no longer in the way.
+    from matplotlib.text import Text
+
+    inside = ax.get_window_extent(renderer)
+    avoid = [a for a in job["avoid"] if not (isinstance(a, Text) and a.axes is None)
+             and a.get_window_extent(renderer).overlaps(inside)]
     boxes = [((a.get_bbox_patch() or a) if hasattr(a, "get_bbox_patch") else a)
              .get_window_extent(renderer).transformed(to_data) for a in avoid]
-    adjust_text(texts, x=xs, y=ys, objects=boxes or None, ax=ax, time_lim=None,
-                iter_lim=iterations, expand=(1.15, 1.4), ensure_inside_axes=True,
-                arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6), min_arrow_len=12)
-    return texts
+    result = adjust_text(job["texts"], x=xs, y=ys, objects=boxes or None, ax=ax, time_lim=None,
+                         iter_lim=job["iterations"], expand=(1.15, 1.4), ensure_inside_axes=True,
+                         arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6), min_arrow_len=12)
+    job["arrows"] = list(result[1]) if result else []
+
+
+def narrow_labels(fig, *, arrow=None) -> None:
+    """A `narrow` hook for Step.save_figure (functools.partial for
+    `arrow`): on a map laid out for a phone's column (smaller, its text
+    no smaller), the scale bar is drawn again at the wide map's size in
+    points, the north arrow moved to `arrow` (axes fraction) if given, and
+    the labels placed again from their points, clear of each other and of
+    what is still on the map: those place_labels placed and those label()
+    drew (which stayed at their offset in the wide map). A label that
+    ends up outside the map starts again on the other side of its point."""
+    for ax in fig.axes:
+        bar = getattr(ax, "_scale_bar", None)
+        if bar is not None:
+            for artist in bar["artists"]:
+                artist.remove()
+            scale_bar(ax, **bar["kwargs"], bar_pt=6.5)
+        north = getattr(ax, "_north_arrow", None)
+        if north is not None and arrow is not None:
+            north.xy = arrow
+            north.set_position((arrow[0], arrow[1] - 0.07))
+        jobs = getattr(ax, "_label_jobs", [])
+        fixed = getattr(ax, "_fixed_labels", [])
+        if fixed:
+            for *_, annotation in fixed:
+                annotation.remove()
+            avoid = [a for job in jobs for a in job["avoid"]]
+            if getattr(ax, "_scale_bar", None):
+                avoid += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
+            jobs = [*jobs, _narrow_job(ax, [(x, y, text, style) for x, y, text, style, _ in fixed],
+                                       avoid + ([north] if north is not None else []))]
+        if not jobs:
+            continue
+        # One job for all: every label is kept clear of every other.
+        job = {"texts": [t for j in jobs for t in j["texts"]],
+               "anchors": [a for j in jobs for a in j["anchors"]],
+               "offsets": [o for j in jobs for o in j["offsets"]],
+               "points": _joined_points(jobs), "avoid": [a for j in jobs for a in j["avoid"]],
+               "iterations": max(j["iterations"] for j in jobs), "arrows": []}
+        for j in jobs:
+            for a in j["arrows"]:
+                a.remove()
+            j["arrows"] = []
+        if bar is not None:
+            job["avoid"] += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
+        if north is not None:
+            job["avoid"].append(north)
+        # Names placed in axes coordinates (a country's) are in the way too.
+        job["avoid"] += [t for t in ax.texts if t.get_transform() == ax.transAxes and t.get_text()
+                         and t not in job["texts"] and t not in job["avoid"]]
+        _adjust(ax, job)
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        for _ in range(3):  # a label that ends up outside the map, or on another, starts elsewhere
+            moved = False
+            extents = [t.get_window_extent(renderer) for t in job["texts"]]
+            for i, (text, extent) in enumerate(zip(job["texts"], extents)):
+                dx, dy = job["offsets"][i]
+                if extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1:
+                    job["offsets"][i] = (-dx, dy)
+                    text.set_horizontalalignment({"left": "right", "right": "left"}.get(text.get_ha(),
+                                                                                        "center"))
+                    moved = True
+                elif any(extent.overlaps(other) for j, other in enumerate(extents) if j < i):
+                    job["offsets"][i] = (dx, -dy if dy else 14)
+                    moved = True
+            if not moved:
+                break
+            for a in job["arrows"]:
+                a.remove()
+            _adjust(ax, job)
+
+
+def _narrow_job(ax, labels, avoid) -> dict:
+    import matplotlib.patheffects as pe
+
+    texts = [ax.text(x, y, text, ha=style["ha"], va="center", fontsize=max(style["size"], 9),
+                     fontweight=style["weight"], color=style["color"], zorder=15,
+                     path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+             for x, y, text, style in labels]
+    return {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
+            "offsets": [(style["dx"], style["dy"]) for *_, style in labels],
+            "points": None, "avoid": list(avoid), "iterations": 300, "arrows": []}
+
+
+def _joined_points(jobs):
+    xs, ys = [], []
+    for job in jobs:
+        if job["points"] is not None:
+            xs += list(job["points"][0])
+            ys += list(job["points"][1])
+    return (xs, ys) if xs else None
 
 
 def points_along(geometries, spacing: float, bounds=None) -> tuple[list[float], list[float]]:

@@ -394,7 +394,7 @@ def _labels_touch(labels, renderer) -> bool:
 # its final size).
 NARROW_MAP_DPI = 200  # about 700 px across: sharp on a phone's 2x screen
 NARROW_GAP_IN = 0.1
-NARROW_INSET_IN = 1.9  # the widest an inset or side panel is drawn under the map
+NARROW_INSET_IN = 2.0  # the widest or tallest an inset is drawn under the map
 
 
 def narrow_map_layout(fig, adjust=None):
@@ -403,8 +403,9 @@ def narrow_map_layout(fig, adjust=None):
     the map; the largest axes (the map) as wide as the figure, its aspect
     kept; under it, in this order, every legend (moved out of its axes),
     the texts framed in a box that an axes places in axes coordinates (the
-    map's notes), the other axes (insets and side panels, at most
-    NARROW_INSET_IN wide, their aspect kept) and the figure's own notes at
+    map's notes), the other axes (insets at most NARROW_INSET_IN wide or
+    tall, side panels at most the column's width, their aspect kept; each
+    centred) and the figure's own notes at
     its left edge (source lines), all wrapped to the width.
 
     `adjust(copy)`, if given, is called once that is done, with the map at
@@ -509,9 +510,13 @@ def _map_blocks(fig) -> dict:
             _wrap_lines(text, inner * dpi, renderer)
     w, h = size_in(main)
     sizes = {main: (inner, inner * h / w)}
+    on_map = main.get_position(original=True)
     for ax in others:
         w, h = size_in(ax)
-        scale = min(1.0, NARROW_INSET_IN / w)
+        # An inset (drawn on the map: a locator) at most NARROW_INSET_IN
+        # wide or tall; a side panel at most the column's width.
+        inset = ax.get_position(original=True).overlaps(on_map)
+        scale = min(1.0, NARROW_INSET_IN / w, NARROW_INSET_IN / h) if inset else min(1.0, inner / w)
         sizes[ax] = (w * scale, h * scale)
         for title in (ax.title, ax._left_title, ax._right_title):
             if title.get_text():

@@ -303,11 +303,13 @@ def narrow_labels(fig, *, arrow=None) -> None:
     """A `narrow` hook for Step.save_figure (functools.partial for
     `arrow`): on a map laid out for a phone's column (smaller, its text
     no smaller), the scale bar is drawn again at the wide map's size in
-    points, the north arrow moved to `arrow` (axes fraction) if given, and
-    the labels placed again from their points, clear of each other and of
-    what is still on the map: those place_labels placed and those label()
-    drew (which stayed at their offset in the wide map). A label that
-    ends up outside the map starts again on the other side of its point."""
+    points; the north arrow is moved to `arrow` (axes fraction) if given,
+    else to the first of NORTH_ARROW_SPOTS clear of the scale bar and of
+    the names; the labels are placed again from their points, clear of
+    each other, of the markers and of what is still on the map: those
+    place_labels placed and those label() drew (which kept their offset
+    in the wide map). A label that ends up outside the map, or on another
+    one, starts again on the other side of its point."""
     for ax in fig.axes:
         bar = getattr(ax, "_scale_bar", None)
         if bar is not None:
@@ -315,9 +317,8 @@ def narrow_labels(fig, *, arrow=None) -> None:
                 artist.remove()
             scale_bar(ax, **bar["kwargs"], bar_pt=6.5)
         north = getattr(ax, "_north_arrow", None)
-        if north is not None and arrow is not None:
-            north.xy = arrow
-            north.set_position((arrow[0], arrow[1] - 0.07))
+        if north is not None:
+            _place_north_arrow(ax, north, [arrow] if arrow is not None else NORTH_ARROW_SPOTS)
         jobs = getattr(ax, "_label_jobs", [])
         fixed = getattr(ax, "_fixed_labels", [])
         if fixed:
@@ -344,9 +345,16 @@ def narrow_labels(fig, *, arrow=None) -> None:
             job["avoid"] += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
         if north is not None:
             job["avoid"].append(north)
-        # Names placed in axes coordinates (a country's) are in the way too.
-        job["avoid"] += [t for t in ax.texts if t.get_transform() == ax.transAxes and t.get_text()
-                         and t not in job["texts"] and t not in job["avoid"]]
+        # Names placed in axes coordinates (a country's) and framed texts
+        # (a count beside its town) are in the way too, and every marker.
+        job["avoid"] += [t for t in ax.texts if t.get_text() and t not in job["texts"]
+                         and t not in job["avoid"]
+                         and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
+        markers = [c.get_offsets() for c in ax.collections
+                   if len(c.get_offsets()) and c.get_offset_transform() == ax.transData]
+        xs, ys = job["points"] or ([], [])
+        job["points"] = (list(xs) + [float(x) for m in markers for x in m[:, 0]],
+                         list(ys) + [float(y) for m in markers for y in m[:, 1]])
         _adjust(ax, job)
         renderer = fig.canvas.get_renderer()
         box = ax.get_window_extent(renderer)
@@ -368,6 +376,29 @@ def narrow_labels(fig, *, arrow=None) -> None:
             for a in job["arrows"]:
                 a.remove()
             _adjust(ax, job)
+
+
+# Where a phone's layout tries the north arrow (axes fraction), first
+# where the wide map has it: the first spot clear of the scale bar, of
+# names placed in axes coordinates and of framed texts.
+NORTH_ARROW_SPOTS = (None, (0.95, 0.93), (0.05, 0.93), (0.95, 0.35))
+
+
+def _place_north_arrow(ax, north, spots) -> None:
+    renderer = ax.figure.canvas.get_renderer()
+    bar = getattr(ax, "_scale_bar", None) or {"artists": []}
+    others = [a for a in bar["artists"] if type(a).__name__ == "FancyBboxPatch"]
+    others += [t for t in ax.texts if t is not north and t.get_text()
+               and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
+    for spot in spots:
+        if spot is not None:
+            north.xy = spot
+            north.set_position((spot[0], spot[1] - 0.07))
+        ax.figure.canvas.draw()
+        box = north.get_window_extent(renderer).union(
+            [north.get_window_extent(renderer), north.arrow_patch.get_window_extent(renderer)])
+        if not any(box.overlaps(o.get_window_extent(renderer)) for o in others):
+            return
 
 
 def _narrow_job(ax, labels, avoid) -> dict:

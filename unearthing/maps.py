@@ -253,6 +253,7 @@ def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
     job = {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
            "offsets": [({"dx": 0, "dy": 0, **style}["dx"], {"dx": 0, "dy": 0, **style}["dy"])
                        for *_, style in labels],
+           "ha": [t.get_ha() for t in texts],
            "points": points, "avoid": list(avoid), "iterations": iterations, "arrows": []}
     _adjust(ax, job)
     # Kept with the axes (and pickled with the figure): a phone's layout of
@@ -271,9 +272,10 @@ def _adjust(ax, job) -> None:
 
     to_data = ax.transData.inverted()
     scale = ax.figure.dpi / 72
-    for text, (x, y), (dx, dy) in zip(job["texts"], job["anchors"], job["offsets"]):
+    for text, (x, y), (dx, dy), ha in zip(job["texts"], job["anchors"], job["offsets"], job["ha"]):
         # The starting offset, in points, as a position in data units:
-        # adjustText moves text by its data position.
+        # adjustText moves text by its data position (and centres it).
+        text.set_horizontalalignment(ha)
         px, py = ax.transData.transform((x, y))
         text.set_position(to_data.transform((px + dx * scale, py + dy * scale)))
     points = job["points"]
@@ -313,9 +315,7 @@ def narrow_labels(fig, *, arrow=None) -> None:
     for ax in fig.axes:
         bar = getattr(ax, "_scale_bar", None)
         if bar is not None:
-            for artist in bar["artists"]:
-                artist.remove()
-            scale_bar(ax, **bar["kwargs"], bar_pt=6.5)
+            _redraw_scale_bar(ax, bar)
         north = getattr(ax, "_north_arrow", None)
         if north is not None:
             _place_north_arrow(ax, north, [arrow] if arrow is not None else NORTH_ARROW_SPOTS)
@@ -335,12 +335,26 @@ def narrow_labels(fig, *, arrow=None) -> None:
         job = {"texts": [t for j in jobs for t in j["texts"]],
                "anchors": [a for j in jobs for a in j["anchors"]],
                "offsets": [o for j in jobs for o in j["offsets"]],
+               "ha": [h for j in jobs for h in j["ha"]],
                "points": _joined_points(jobs), "avoid": [a for j in jobs for a in j["avoid"]],
                "iterations": max(j["iterations"] for j in jobs), "arrows": []}
         for j in jobs:
             for a in j["arrows"]:
                 a.remove()
             j["arrows"] = []
+        # A one-line label of several words wider than a quarter of the
+        # narrow map goes on two lines, to fit beside its point.
+        renderer = fig.canvas.get_renderer()
+        map_width = ax.get_window_extent(renderer).width
+        for text in job["texts"]:
+            words = text.get_text().split()
+            width = text.get_window_extent(renderer).width
+            if len(words) < 2:
+                continue
+            if "\n" not in text.get_text() and width > map_width / 4:
+                cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k]))
+                                                                 - len(" ".join(words[k:]))))
+                text.set_text(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]))
         if bar is not None:
             job["avoid"] += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
         if north is not None:
@@ -352,30 +366,135 @@ def narrow_labels(fig, *, arrow=None) -> None:
                          and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
         markers = [c.get_offsets() for c in ax.collections
                    if len(c.get_offsets()) and c.get_offset_transform() == ax.transData]
+        marker_px = _markers(ax)
+        pad = 4 * fig.dpi / 72  # about a marker's radius
         xs, ys = job["points"] or ([], [])
         job["points"] = (list(xs) + [float(x) for m in markers for x in m[:, 0]],
                          list(ys) + [float(y) for m in markers for y in m[:, 1]])
         _adjust(ax, job)
         renderer = fig.canvas.get_renderer()
         box = ax.get_window_extent(renderer)
-        for _ in range(3):  # a label that ends up outside the map, or on another, starts elsewhere
-            moved = False
+        # What a label must not end up under: the scale bar's backing (drawn
+        # above the labels) and the north arrow.
+        above = [a for a in job["avoid"] if a.axes is ax and (a is north or (
+            type(a).__name__ == "FancyBboxPatch" and a.get_zorder() > 15))]
+        names = [t for t in ax.texts if t.get_text() and t not in job["texts"]
+                 and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
+
+        def clashes() -> list[int]:
+            """The labels outside the map, on another label, on a name, under
+            the scale bar or the north arrow, or on a marker."""
+            blockers = [a.get_window_extent(renderer) for a in above + names]
             extents = [t.get_window_extent(renderer) for t in job["texts"]]
-            for i, (text, extent) in enumerate(zip(job["texts"], extents)):
-                dx, dy = job["offsets"][i]
-                if extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1:
-                    job["offsets"][i] = (-dx, dy)
-                    text.set_horizontalalignment({"left": "right", "right": "left"}.get(text.get_ha(),
-                                                                                        "center"))
-                    moved = True
-                elif any(extent.overlaps(other) for j, other in enumerate(extents) if j < i):
-                    job["offsets"][i] = (dx, -dy if dy else 14)
-                    moved = True
-            if not moved:
+            out = []
+            for i, extent in enumerate(extents):
+                if (extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1
+                        or any(extent.overlaps(other) for j, other in enumerate(extents) if j != i)
+                        or any(extent.overlaps(b) for b in blockers)
+                        or any(extent.x0 - pad < px < extent.x1 + pad and extent.y0 - pad < py < extent.y1 + pad
+                               for px, py in marker_px)):
+                    out.append(i)
+            return out
+
+        # A label that clashes starts again from the next of four offsets
+        # around its point (the other side, then above or below).
+        start = {i: (job["offsets"][i], job["ha"][i]) for i in range(len(job["texts"]))}
+        tries = dict.fromkeys(start, 0)
+        rewrapped: set[int] = set()
+        best = (len(clashes()), dict(enumerate(job["offsets"])), list(job["ha"]))
+        for _ in range(6):
+            bad = clashes()
+            if len(bad) < best[0]:
+                best = (len(bad), dict(enumerate(job["offsets"])), list(job["ha"]))
+            if not bad:
                 break
+            for i in bad:
+                text = job["texts"][i]
+                extent = text.get_window_extent(renderer)
+                if (extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1) and i not in rewrapped \
+                        and len(text.get_text().split()) > 2:
+                    # Too wide for the map where it is: narrower first (40 % of the map).
+                    rewrapped.add(i)
+                    _rewrap(text, 0.4 * map_width, renderer)
+                    continue
+                tries[i] += 1
+                (dx, dy), ha = start[i]
+                flip = tries[i] % 2 == 1
+                job["offsets"][i] = (-dx if flip else dx, (dy or 14) * (-1 if tries[i] % 4 >= 2 else 1)
+                                     if tries[i] > 1 else dy)
+                job["ha"][i] = {"left": "right", "right": "left"}.get(ha, "center") if flip else ha
             for a in job["arrows"]:
                 a.remove()
             _adjust(ax, job)
+        else:
+            if len(clashes()) > best[0]:  # back to the best arrangement found
+                for i, offset in best[1].items():
+                    job["offsets"][i] = offset
+                job["ha"] = list(best[2])
+                for a in job["arrows"]:
+                    a.remove()
+                _adjust(ax, job)
+        if north is not None and arrow is None:
+            # The labels have the last word: the north arrow moves if one ended up on it.
+            _place_north_arrow(ax, north, NORTH_ARROW_SPOTS, labels=job["texts"])
+
+
+def _rewrap(text, width_px: float, renderer) -> None:
+    words = text.get_text().split()
+    lines = [words[0]]
+    for word in words[1:]:
+        text.set_text(f"{lines[-1]} {word}")
+        if text.get_window_extent(renderer).width <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    text.set_text("\n".join(lines))
+
+
+def _markers(ax):
+    """Every scatter marker of the map, in display coordinates."""
+    points = [c.get_offsets() for c in ax.collections
+              if len(c.get_offsets()) and c.get_offset_transform() == ax.transData]
+    return [tuple(ax.transData.transform(p)) for m in points for p in np.asarray(m)]
+
+
+def _plotted_lines(ax, steps: int = 20):
+    """Points along the lines plotted on the map (a route, the shortest
+    line to a river), in display coordinates."""
+    out = []
+    for line in ax.lines:
+        xy = np.asarray(line.get_xydata(), dtype=float)
+        for a, b in zip(xy, xy[1:]):
+            out += [tuple(ax.transData.transform(a + (b - a) * t)) for t in np.linspace(0, 1, steps)]
+    return out
+
+
+def _redraw_scale_bar(ax, bar, bar_pt: float = 6.5) -> None:
+    """The scale bar drawn again, its bar `bar_pt` high (as on the wide map)
+    in the corner it had, unless its backing would cover a marker, a
+    plotted line (a route) or a name there: then in the first other corner
+    where it covers none."""
+    renderer = ax.figure.canvas.get_renderer()
+    for artist in bar["artists"]:
+        artist.remove()
+    kwargs = dict(bar["kwargs"])
+    x, y = kwargs.pop("loc")
+    h = bar_pt / 72 * ax.figure.dpi / ax.get_window_extent(renderer).height  # axes fraction
+    rows = 2 if kwargs.get("miles") else 1
+    top = 0.975 - rows * 4.2 * h - 0.4 * h + 0.8 * h  # its backing's top just inside the map
+    names = [t for t in ax.texts if t.get_text()
+             and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
+    for spot in ((x, y), (x, top), (1 - x - 0.3, y), (1 - x - 0.3, top)):
+        scale_bar(ax, loc=spot, bar_pt=bar_pt, **kwargs)
+        backing = next(a for a in ax._scale_bar["artists"] if type(a).__name__ == "FancyBboxPatch")
+        ax.figure.canvas.draw()
+        box = backing.get_window_extent(renderer)
+        if not (any(box.contains(px, py) for px, py in _markers(ax) + _plotted_lines(ax))
+                or any(box.overlaps(t.get_window_extent(renderer)) for t in names)):
+            return
+        for artist in ax._scale_bar["artists"]:
+            artist.remove()
+    scale_bar(ax, loc=(x, y), bar_pt=bar_pt, **kwargs)  # no corner is clear: where it was
 
 
 # Where a phone's layout tries the north arrow (axes fraction), first
@@ -384,12 +503,13 @@ def narrow_labels(fig, *, arrow=None) -> None:
 NORTH_ARROW_SPOTS = (None, (0.95, 0.93), (0.05, 0.93), (0.95, 0.35))
 
 
-def _place_north_arrow(ax, north, spots) -> None:
+def _place_north_arrow(ax, north, spots, labels=()) -> None:
     renderer = ax.figure.canvas.get_renderer()
     bar = getattr(ax, "_scale_bar", None) or {"artists": []}
-    others = [a for a in bar["artists"] if type(a).__name__ == "FancyBboxPatch"]
+    others = [a for a in bar["artists"] if type(a).__name__ == "FancyBboxPatch"] + list(labels)
     others += [t for t in ax.texts if t is not north and t.get_text()
                and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
+    start = (tuple(north.xy), tuple(north.get_position()))
     for spot in spots:
         if spot is not None:
             north.xy = spot
@@ -399,6 +519,8 @@ def _place_north_arrow(ax, north, spots) -> None:
             [north.get_window_extent(renderer), north.arrow_patch.get_window_extent(renderer)])
         if not any(box.overlaps(o.get_window_extent(renderer)) for o in others):
             return
+    north.xy, _ = start  # no spot is clear: where it was
+    north.set_position(start[1])
 
 
 def _narrow_job(ax, labels, avoid) -> dict:
@@ -410,6 +532,7 @@ def _narrow_job(ax, labels, avoid) -> dict:
              for x, y, text, style in labels]
     return {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
             "offsets": [(style["dx"], style["dy"]) for *_, style in labels],
+            "ha": [style["ha"] for *_, style in labels],
             "points": None, "avoid": list(avoid), "iterations": 300, "arrows": []}
 
 

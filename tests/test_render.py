@@ -115,6 +115,71 @@ def test_svg_chart_has_a_narrow_variant_for_phones(book):
     assert sizes and min(sizes) >= NARROW_MIN_PT, sizes
 
 
+MAP_NOTEBOOK = textwrap.dedent("""\
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+    fig = plt.figure(figsize=(7.5, 7.0))
+    ax = fig.add_axes((0.02, 0.1, 0.96, 0.8))
+    ax.imshow(np.arange(100.0).reshape(10, 10), extent=(0, 10, 0, 8))
+    ax.set_aspect("equal")
+    ax.text(2, 4, "Alpha town", fontsize=8)
+    ax.legend(handles=[Line2D([], [], color="k", label="Road"), Line2D([], [], color="b", label="River")],
+              loc="upper left", fontsize=7)
+    ax.text(0.98, 0.02, "Note: the roads are schematic.", transform=ax.transAxes, ha="right",
+            fontsize=7, bbox=dict(facecolor="white"))
+    fig.suptitle("A map of the alpha area", x=0.02, ha="left")
+    fig.text(0.02, 0.01, "Source: alpha survey (2024).", fontsize=7)
+    step.save_figure(fig, "area", web="webp", data=df)
+    """)
+
+
+@pytest.fixture(scope="module")
+def map_book(tmp_path_factory):
+    """A book with one map, saved as WebP."""
+    chapter = "# One {#sec-one}\n\n![The alpha area.](../figures/area.webp){#map-area fig-alt=\"A map of the alpha area.\"}\n"
+    root = make_mini_project(tmp_path_factory.mktemp("maps") / "book",
+                             {"one": chapter, "two": "# Two {#sec-two}\n\nSee @map-area.\n"})
+    (root / "figures").mkdir(exist_ok=True)
+    config = root / "reprobook.yml"
+    config.write_text(config.read_text().replace(
+        "inputs: [alpha]", "inputs: [alpha]\n    outputs: [figures/area.webp, figures/area.pdf, figures/area.csv]"))
+    import nbformat
+
+    nb_path = root / "notebooks/a.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = MAP_NOTEBOOK
+    nbformat.write(nb, nb_path)
+    project = load_project(root)
+    build(project)
+    return project
+
+
+def test_webp_map_has_a_narrow_variant_for_phones(map_book):
+    """save_figure(web="webp") also writes area.narrow.webp (derived from the
+    declared area.webp): the map laid out for a phone's column, about
+    NARROW_WIDTH_IN wide at NARROW_MAP_DPI; the page shows it through
+    <picture> (type image/webp) on small screens, and the image still links
+    to the map as drawn. It is not a figure of its own on the changes page."""
+    from PIL import Image
+
+    from reprobook.figures import NARROW_MAP_DPI, NARROW_WIDTH_IN
+
+    spec = next(nb for nb in map_book.notebooks if nb.name == "a")
+    assert "figures/area.narrow.webp" in spec.outputs
+    figure = soup(map_book, "chapters/one.html").find("figure", id="map-area")
+    source = figure.select_one("a.figure-full > picture > source")
+    assert source is not None and source["media"] == "(max-width: 600px)"
+    assert source["srcset"] == "../figures/area.narrow.webp" and source["type"] == "image/webp"
+    assert figure.select_one("picture > img")["src"] == "../figures/area.webp"
+    assert figure.select_one("a.figure-full")["href"] == "../figures/area.webp"
+    with Image.open(map_book.site_dir / "figures/area.narrow.webp") as narrow, \
+            Image.open(map_book.site_dir / "figures/area.webp") as wide:
+        assert narrow.format == "WEBP"
+        assert narrow.width <= (NARROW_WIDTH_IN + 0.3) * NARROW_MAP_DPI < wide.width
+        assert narrow.height > narrow.width  # the legend and the note are under the map
+
+
 def test_callout_is_styled_with_title(book):
     callout = soup(book, "chapters/one.html").select_one("div.callout.callout-warning")
     assert callout.select_one(".callout-title").get_text() == "Careful"

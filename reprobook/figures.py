@@ -25,12 +25,12 @@ WEBP_DPI = 150  # about 1,100 px across for a full-width map: sharp on most scre
 WEBP_QUALITY = 80
 
 
-def save_reproducibly(fig, path: Path, *, webp_dpi: float = WEBP_DPI) -> None:
+def save_reproducibly(fig, path: Path) -> None:
     import matplotlib
 
     ext = Path(path).suffix.lstrip(".")
     if ext == "webp":
-        _save_webp(fig, Path(path), webp_dpi)
+        _save_webp(fig, Path(path))
         return
     # SVG text stays text ("svg.fonttype": "none"): readable and searchable,
     # scaled by the browser rather than drawn as glyph outlines, and about a
@@ -45,7 +45,7 @@ def save_reproducibly(fig, path: Path, *, webp_dpi: float = WEBP_DPI) -> None:
                     dpi=PRINT_DPI if ext in ("png", "pdf") else "figure")
 
 
-def _save_webp(fig, path: Path, dpi: float = WEBP_DPI) -> None:
+def _save_webp(fig, path: Path) -> None:
     """Render to PNG in memory, then encode a lossy WebP with Pillow (libwebp
     output is deterministic for the same pixels and settings)."""
     import io
@@ -56,7 +56,7 @@ def _save_webp(fig, path: Path, dpi: float = WEBP_DPI) -> None:
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": "reprobook"}):
         fig.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight",
-                    dpi=dpi)
+                    dpi=WEBP_DPI)
     buffer.seek(0)
     with Image.open(buffer) as image:
         image.convert("RGB").save(path, format="WEBP", quality=WEBP_QUALITY, method=6)
@@ -78,17 +78,12 @@ NARROW_ROW_IN = 2.9  # height of one panel row, with its title, ticks and labels
 NARROW_MARGIN_IN = 0.05
 
 
-# The web formats that have a narrow variant: SVG charts and WebP maps.
-NARROW_FORMATS = (".svg", ".webp")
-
-
 def narrow_name(relative: str) -> str | None:
-    """'figures/x.svg' -> 'figures/x.narrow.svg' (and 'x.webp' ->
-    'x.narrow.webp'): the narrow-layout variant Step.save_figure writes
-    beside every SVG chart and WebP map (None for other files and for a
-    variant itself)."""
+    """'figures/x.svg' -> 'figures/x.narrow.svg': the narrow-layout variant
+    Step.save_figure writes beside every SVG chart (None for other files
+    and for a variant itself)."""
     path = Path(relative)
-    if path.suffix not in NARROW_FORMATS or path.stem.endswith(NARROW_SUFFIX):
+    if path.suffix != ".svg" or path.stem.endswith(NARROW_SUFFIX):
         return None
     return str(path.with_name(path.stem + NARROW_SUFFIX + path.suffix)).replace("\\", "/")
 
@@ -97,7 +92,7 @@ def is_narrow_variant(name: str) -> bool:
     """Whether a figure file is another figure's narrow-layout variant (the
     same figure for phones: not a figure of its own)."""
     path = Path(name)
-    return path.suffix in NARROW_FORMATS and path.stem.endswith(NARROW_SUFFIX)
+    return path.suffix == ".svg" and path.stem.endswith(NARROW_SUFFIX)
 
 
 def narrow_layout(fig, adjust=None):
@@ -382,253 +377,3 @@ def _labels_touch(labels, renderer) -> bool:
     boxes = sorted((label.get_window_extent(renderer) for label in labels
                     if label.get_visible() and label.get_text()), key=lambda b: b.x0)
     return any(a.x1 + 2 > b.x0 for a, b in zip(boxes, boxes[1:]))
-
-
-# -------------------------------------------------------- narrow map layout
-# A map (a raster WebP: its text cannot be re-flowed by the browser) laid
-# out again for a phone's column: the map as wide as the column, and what
-# sits on or beside it in the wide figure (legends, framed notes, side
-# panels, a locator inset) stacked under it, every text at least
-# NARROW_MIN_PT. Labels placed on the map itself stay where the map puts
-# them (a notebook's `narrow` hook may place them again, once the map has
-# its final size).
-NARROW_MAP_DPI = 200  # about 700 px across: sharp on a phone's 2x screen
-NARROW_GAP_IN = 0.1
-NARROW_INSET_IN = 2.0  # the widest or tallest an inset is drawn under the map
-
-
-def narrow_map_layout(fig, adjust=None):
-    """A copy of the map figure `fig` laid out for a phone's column
-    (NARROW_WIDTH_IN wide, as tall as it needs): the suptitle wrapped above
-    the map; the largest axes (the map) as wide as the figure, its aspect
-    kept; under it, in this order, every legend (moved out of its axes),
-    the texts framed in a box that an axes places in axes coordinates (the
-    map's notes), the other axes (insets at most NARROW_INSET_IN wide or
-    tall, side panels at most the column's width, their aspect kept; each
-    centred) and the figure's own notes at
-    its left edge (source lines), all wrapped to the width.
-
-    `adjust(copy)`, if given, is called once that is done, with the map at
-    its final size (to place its labels again); it may also resize the
-    other axes (set_position): everything under the map is stacked again
-    after it, and texts it adds are raised to NARROW_MIN_PT."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    copy = _copy(fig)
-    FigureCanvasAgg(copy)
-    _raise_small_text(copy)
-    stack = _map_blocks(copy)
-    _stack(copy, stack)
-    _keep_inside(stack["blocks"][0])
-    if adjust is not None:
-        adjust(copy)
-        _raise_small_text(copy)
-        _stack(copy, stack)
-    return copy
-
-
-def _keep_inside(ax) -> None:
-    """Texts the map places in axes coordinates (a region's name near its
-    edge) moved back inside it: on a narrow map they are wider, relative
-    to it, than they were."""
-    renderer = ax.figure.canvas.get_renderer()
-    box = ax.get_window_extent(renderer)
-    for text in ax.texts:
-        if text.get_transform() != ax.transAxes or not text.get_text():
-            continue
-        extent = text.get_window_extent(renderer)
-        shift = max(0.0, box.x0 + 2 - extent.x0) - max(0.0, extent.x1 - box.x1 + 2)
-        if shift:
-            x, y = text.get_position()
-            text.set_position((x + shift / box.width, y))
-
-
-def _copy(fig):
-    import pickle
-
-    import matplotlib.pyplot as plt
-
-    try:
-        copy = pickle.loads(pickle.dumps(fig))
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return fig  # laid out in place, after its wide versions were saved
-    plt.close(copy)  # not shown a second time in a notebook
-    return copy
-
-
-def _map_blocks(fig) -> dict:
-    """Moves the legends and framed notes out of the axes, wraps the texts
-    to the narrow width and sizes the axes (in inches); returns what
-    _stack places, top to bottom."""
-    width = NARROW_WIDTH_IN
-    inner = width - 2 * NARROW_MARGIN_IN
-    old_w, old_h = fig.get_size_inches()
-
-    def size_in(ax):
-        b = ax.get_position(original=True)
-        return b.width * old_w, b.height * old_h
-
-    axes = [ax for ax in fig.axes if ax.get_visible()]
-    main = max(axes, key=lambda ax: size_in(ax)[0] * size_in(ax)[1])
-    others = [ax for ax in axes if ax is not main]
-    suptitle = getattr(fig, "_suptitle", None)
-    notes = sorted((t for t in fig.texts if t is not suptitle and t.get_text() and t.get_visible()),
-                   key=lambda t: -t.get_position()[1])
-    fig.set_size_inches(width, 10.0)  # for now: text extents in inches do not depend on the height
-    renderer = fig.canvas.get_renderer()
-    dpi = fig.dpi
-
-    legends = []
-    for ax in axes:
-        legend = ax.get_legend()
-        if legend is None:
-            continue
-        ax.legend_ = None
-        legend._loc = 2  # its upper left corner at the anchor point
-        legend.borderaxespad = 0
-        legend.set_frame_on(True)
-        for text in legend.get_texts():
-            _wrap(text, (inner - 0.75) * dpi, renderer)
-        fig.legends.append(legend)
-        legends.append(legend)
-    framed = []
-    for ax in axes:
-        for text in list(ax.texts):
-            patch = text.get_bbox_patch()
-            if patch is None or text.get_transform() != ax.transAxes or not text.get_text():
-                continue
-            moved = fig.text(0, 0, text.get_text(), fontproperties=text.get_fontproperties(),
-                             color=text.get_color(), ha="left", va="top", multialignment="left",
-                             bbox=dict(boxstyle=patch.get_boxstyle(), facecolor=patch.get_facecolor(),
-                                       edgecolor=patch.get_edgecolor(),
-                                       linewidth=patch.get_linewidth()))
-            text.remove()
-            _wrap_lines(moved, (inner - 0.2) * dpi, renderer)
-            framed.append(moved)
-    for text in ([suptitle] if suptitle is not None else []) + notes:
-        if text.get_text():
-            _wrap_lines(text, inner * dpi, renderer)
-    w, h = size_in(main)
-    sizes = {main: (inner, inner * h / w)}
-    on_map = main.get_position(original=True)
-    for ax in others:
-        w, h = size_in(ax)
-        # An inset (drawn on the map: a locator) at most NARROW_INSET_IN
-        # wide or tall; a side panel at most the column's width.
-        inset = ax.get_position(original=True).overlaps(on_map)
-        scale = min(1.0, NARROW_INSET_IN / w, NARROW_INSET_IN / h) if inset else min(1.0, inner / w)
-        sizes[ax] = (w * scale, h * scale)
-        for title in (ax.title, ax._left_title, ax._right_title):
-            if title.get_text():
-                _wrap(title, max(sizes[ax][0], NARROW_INSET_IN) * dpi, renderer)
-    return {"suptitle": suptitle, "sizes": sizes,
-            "blocks": [main, *legends, *framed, *others, *notes]}
-
-
-def _wrap_lines(text, width_px: float, renderer) -> None:
-    """Wrap each line of a text to `width_px`, keeping its own line breaks
-    (a source line per credit); a line that ends mid-sentence (no stop)
-    is joined to the next, to be re-flowed with it."""
-    import re
-
-    paragraphs = re.split(r"(?<=[.:;)])\n|\n(?=[A-Z*])", text.get_text())
-    out = []
-    for paragraph in paragraphs:
-        text.set_text(paragraph)
-        _wrap(text, width_px, renderer)
-        out.append(text.get_text())
-    text.set_text("\n".join(out))
-
-
-def _stack(fig, stack: dict) -> None:
-    """Places the blocks top to bottom, under the suptitle, and sizes the
-    figure to hold them. An axes keeps its size in inches (the map the one
-    _map_blocks gave it; another axes what it has now, as `adjust` may
-    have changed it); its title sits above it."""
-    from matplotlib.axes import Axes
-    from matplotlib.legend import Legend
-
-    width = NARROW_WIDTH_IN
-    margin = NARROW_MARGIN_IN
-    renderer = fig.canvas.get_renderer()
-    dpi = fig.dpi
-    fig_w, fig_h = fig.get_size_inches()
-    suptitle = stack["suptitle"]
-    main = stack["blocks"][0]
-
-    def text_in(artist) -> float:
-        return artist.get_window_extent(renderer).height / dpi
-
-    heights = []
-    for artist in stack["blocks"]:
-        if isinstance(artist, Axes):
-            if artist is not main and "placed" in stack:
-                b = artist.get_position(original=True)
-                stack["sizes"][artist] = (b.width * fig_w, b.height * fig_h)
-            titles = [text_in(t) + 0.08 for t in (artist.title, artist._left_title, artist._right_title)
-                      if t.get_text()]
-            heights.append(stack["sizes"][artist][1] + max(titles or [0.0]))
-        elif isinstance(artist, Legend):
-            heights.append(text_in(artist))
-        else:
-            heights.append(text_in(artist) + (0.12 if artist.get_bbox_patch() is not None else 0.0))
-    top = margin + (text_in(suptitle) + NARROW_GAP_IN if suptitle is not None and suptitle.get_text()
-                    else 0.0)
-    total = top + sum(heights) + NARROW_GAP_IN * (len(heights) - 1) + margin
-    fig.set_size_inches(width, total)
-    y = total - top  # the top of the next block, from the figure's foot
-    for artist, h in zip(stack["blocks"], heights):
-        if isinstance(artist, Axes):
-            w, h_axes = stack["sizes"][artist]
-            x = margin if artist is main else (width - w) / 2
-            artist.set_position((x / width, (y - h) / total, w / width, h_axes / total))
-        elif isinstance(artist, Legend):
-            artist.set_bbox_to_anchor((margin / width, y / total), transform=fig.transFigure)
-        else:
-            pad = 0.06 if artist.get_bbox_patch() is not None else 0.0  # inside its frame
-            artist.set_position(((margin + pad) / width, (y - pad) / total))
-            artist.set_horizontalalignment("left")
-            artist.set_verticalalignment("top")
-        y -= h + NARROW_GAP_IN
-    if suptitle is not None and suptitle.get_text():
-        suptitle.set_position((margin / width, 1 - margin / total))
-        suptitle.set_horizontalalignment("left")
-        suptitle.set_verticalalignment("top")
-    stack["placed"] = True
-
-
-def text_problems(fig, *, min_pt: float = NARROW_MIN_PT, max_width_in: float = NARROW_WIDTH_IN + 0.1,
-                  overlap_px: float = 1.0) -> list[str]:
-    """What makes a figure hard to read in a phone's column: a figure wider
-    than `max_width_in`, a visible text under `min_pt`, two texts whose
-    extents overlap (by more than `overlap_px` each way, at the figure's
-    dpi), a text outside the figure. For tests and notebooks to check a
-    narrow layout (a raster map has no text a browser could measure)."""
-    from matplotlib.text import Text
-
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    problems = []
-    w, h = fig.get_size_inches()
-    if w > max_width_in:
-        problems.append(f"figure {w:.2f} in wide (at most {max_width_in})")
-    hidden = {id(t) for ax in fig.axes if not ax.axison
-              for axis in (ax.xaxis, ax.yaxis)
-              for t in [*axis.get_ticklabels(which="both"), axis.label]}
-    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
-             and t.get_figure() is not None and id(t) not in hidden]
-    boxes = []
-    for t in texts:
-        if t.get_fontsize() < min_pt - 1e-6:
-            problems.append(f"{t.get_text()!r}: {t.get_fontsize():g} pt")
-        box = t.get_window_extent(renderer)
-        if box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.width + 1 or box.y1 > fig.bbox.height + 1:
-            problems.append(f"{t.get_text()!r}: outside the figure")
-        boxes.append((t, box))
-    for i, (a, ba) in enumerate(boxes):
-        for b, bb in boxes[i + 1:]:
-            x = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
-            y = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
-            if x > overlap_px and y > overlap_px:
-                problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
-    return problems

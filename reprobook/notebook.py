@@ -201,31 +201,26 @@ class Step:
 
         An SVG chart also gets a narrow-layout variant, `<stem>.narrow.svg`,
         which the website shows on phones: the same figure laid out again for
-        a 360 px column (figures.narrow_layout); a WebP map gets
-        `<stem>.narrow.webp` (figures.narrow_map_layout: the map the
-        column's width, its legend, framed notes, side panels and insets
-        under it). The engine derives the variant from the declared
-        `<stem>.svg` or `<stem>.webp`; it need not be declared. `narrow`, if
-        given, is called with the copy to change what does not fit a
-        phone's column (shorter labels, a label moved out of a thin bar): a
-        chart's copy before its layout, with the same axes in the same
-        order; a map's after it, once the map has its final size (to place
-        its labels again)."""
-        from .figures import NARROW_MAP_DPI, narrow_layout, narrow_map_layout, narrow_name, save_reproducibly
+        a 360 px column (figures.narrow_layout). The engine derives it from
+        the declared `<stem>.svg`; it need not be declared. `narrow`, if
+        given, is called with that copy before its layout, to change what
+        does not fit a phone's column (shorter labels, a label moved out of
+        a thin bar): the copy has the same axes, in the same order."""
+        from .figures import narrow_layout, narrow_name, save_reproducibly
 
         if web not in ("svg", "webp"):
             raise ValueError(f"web format must be 'svg' or 'webp', not {web!r}")
+        if narrow is not None and web != "svg":
+            raise ValueError("only SVG charts have a narrow layout")
         paths = []
         for ext in (web, "pdf"):
             path = self.output_path(f"figures/{stem}.{ext}")
             save_reproducibly(fig, path)
             paths.append(path)
-        path = self.output_path(narrow_name(f"figures/{stem}.{web}"))
         if web == "svg":
+            path = self.output_path(narrow_name(f"figures/{stem}.svg"))
             save_reproducibly(narrow_layout(fig, narrow), path)
-        else:
-            save_reproducibly(narrow_map_layout(fig, narrow), path, webp_dpi=NARROW_MAP_DPI)
-        paths.append(path)
+            paths.append(path)
         if data is not None:
             path = self.output_path(f"figures/{stem}.csv")
             data.to_csv(path, index=False, lineterminator="\n")

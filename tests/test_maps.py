@@ -114,21 +114,18 @@ def test_bounds_helpers_keep_every_point_inside():
 
 
 # ---------------------------------------------------------------- network
-def _run_notebook_in_process(tmp_path, monkeypatch, name="maps", profile=None):
-    """Execute a notebook's code cells here (the maps notebook by
-    default; `profile` the edition declaring it), outputs to tmp_path."""
+def _run_notebook_in_process(tmp_path, monkeypatch):
+    """Execute the maps notebook's code cells here, outputs to tmp_path."""
     import nbformat
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("REPROBOOK_OUTPUT_DIR", str(tmp_path))
     monkeypatch.delenv(maps.TILES_ENV, raising=False)
-    if profile:
-        monkeypatch.setenv("QUARTO_PROFILE", profile)
-    nb = nbformat.read(ROOT / f"notebooks/{name}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks/maps.ipynb", as_version=4)
     namespace: dict = {}
     for cell in nb.cells:
         if cell.cell_type == "code":
-            exec(compile(cell.source, f"{name}.ipynb", "exec"), namespace)
+            exec(compile(cell.source, "maps.ipynb", "exec"), namespace)
     plt.close("all")
     return namespace
 
@@ -438,155 +435,3 @@ def test_labels_are_placed_clear_of_lines():
     inside = [(x, y) for x, y in display if box.x0 < x < box.x1 and box.y0 < y < box.y1]
     plt.close(fig)
     assert inside == []
-
-
-# ------------------------------------------------------- the phone layout
-def _synthetic_map():
-    """A map drawn as the report's are (7.5 in wide, a legend and a framed
-    note on the map, a locator inset, point labels placed by place_labels
-    and label(), a country's name, scale bars, a north arrow, a title and
-    source lines), over 300 km of UTM metres."""
-    from matplotlib.lines import Line2D
-
-    fig = plt.figure(figsize=(7.5, 8.0))
-    ax = fig.add_axes((0.02, 0.09, 0.96, 0.83))
-    ax.set_xlim(0, 300_000)
-    ax.set_ylim(0, 300_000 * 0.83 * 8.0 / (0.96 * 7.5))
-    ax.set_aspect("equal")
-    ax.imshow(np.arange(64.0).reshape(8, 8), extent=(0, 300_000, 0, 270_000), alpha=0.4, zorder=0)
-    towns = {"Myitkyina": (150_000, 160_000), "Waingmaw": (158_000, 158_000), "Bhamo": (140_000, 60_000),
-             "Momauk Township": (152_000, 58_000), "Chipwi Township": (230_000, 215_000),
-             "Sumprabum": (170_000, 225_000)}
-    ax.scatter([x for x, _ in towns.values()], [y for _, y in towns.values()], s=30, color="black", zorder=12)
-    ax.text(0.85, 0.55, "CHINA", transform=ax.transAxes, fontsize=11, fontweight="bold", ha="center")
-    maps.label(ax, 100_000, 120_000, "Irrawaddy", dx=6, dy=0, size=9)
-    legend = ax.legend(handles=[Line2D([], [], color="black", lw=2, label="State boundary"),
-                                Line2D([], [], color="#3B8BC2", lw=1.5, label="Named river"),
-                                Line2D([], [], marker="o", color="w", markerfacecolor="black",
-                                       label="Town (site locations\nnot public)")],
-                       loc="upper left", fontsize=8)
-    note = ax.text(0.98, 0.02, "Distances from town points, not mines:\nthe report's figures cannot be\n"
-                   "tested here.", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
-                   bbox=dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor="#888888"))
-    inset = fig.add_axes((0.70, 0.30, 0.26, 0.30))
-    inset.set_xlim(0, 1)
-    inset.set_ylim(0, 1.5)
-    inset.set_aspect("equal")
-    maps.frame(inset)
-    inset.set_title("Kachin State in Myanmar", fontsize=8)
-    maps.place_labels(ax, [(x, y, name, dict(dx=8, ha="left", size=8.5)) for name, (x, y) in towns.items()],
-                      points=([x for x, _ in towns.values()], [y for _, y in towns.values()]),
-                      avoid=[legend, note, inset])
-    maps.frame(ax)
-    maps.scale_bar(ax, miles=True)
-    maps.north_arrow(ax, loc=(0.06, 0.22))
-    fig.suptitle("Mining townships and the main rivers of the state", x=0.02, ha="left", fontsize=12)
-    fig.text(0.02, 0.008, "Counts: a report (2025), section 7.\nMap data: Boundaries: Natural Earth (public "
-             "domain) · Places: GeoNames (CC BY 4.0) · Rivers: WDBII (LGPL)", fontsize=7, ha="left", va="bottom")
-    return fig
-
-
-def _texts(fig):
-    from matplotlib.text import Text
-
-    fig.canvas.draw()
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-
-
-def test_a_map_laid_out_for_a_phone_is_legible(tmp_path):
-    """figures.narrow_map_layout with maps.narrow_labels: the map at most
-    3.6 in wide, no text under 9 pt, no two texts overlapping, none outside
-    the figure; the legend, the framed note and the inset under the map,
-    and nothing the wide map says dropped (legend entries, note, credits,
-    scale bars, north arrow). The same figure gives the same bytes."""
-    from reprobook import figures
-
-    wide = _synthetic_map()
-    said = {" ".join(t.get_text().split()) for t in _texts(wide)}
-    assert min(t.get_fontsize() for t in _texts(wide)) < 9  # what a phone shrinks further
-    narrow = figures.narrow_map_layout(wide, maps.narrow_labels)
-    texts = _texts(narrow)
-    renderer = narrow.canvas.get_renderer()
-    assert narrow.get_size_inches()[0] <= 3.6
-    assert min(t.get_fontsize() for t in texts) >= 9, sorted((t.get_fontsize(), t.get_text()) for t in texts)[:3]
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
-    frame = narrow.bbox
-    for name, box in boxes:
-        assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1 and frame.y0 - 1 <= box.y0 \
-            and box.y1 <= frame.y1 + 1, (name, box, frame)
-    overlaps = [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
-                if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 1 and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 1]
-    assert not overlaps, overlaps
-    # Nothing dropped: every text of the wide map is still there (re-wrapped).
-    shown = " ".join(" ".join(t.get_text().split()) for t in texts)
-    missing = [s for s in said if s not in shown and s.replace(" ", "") not in shown.replace(" ", "")]
-    assert not missing, missing
-    main = narrow.axes[0].get_window_extent(renderer)
-    legend = narrow.legends[0].get_window_extent(renderer)
-    assert legend.y1 <= main.y0 and len(narrow.legends[0].get_texts()) == 3
-    note = next(t for t in texts if t.get_text().startswith("Distances"))
-    assert note.get_window_extent(renderer).y1 <= main.y0
-    assert narrow.axes[1].get_window_extent(renderer).y1 <= main.y0  # the inset
-    assert {"km", "mi"} <= {t.get_text().split()[-1] for t in texts if t.get_text()[0].isdigit()}
-    assert "N" in [t.get_text() for t in texts]
-    figures.save_reproducibly(narrow, tmp_path / "a.narrow.webp", webp_dpi=figures.NARROW_MAP_DPI)
-    figures.save_reproducibly(figures.narrow_map_layout(_synthetic_map(), maps.narrow_labels),
-                              tmp_path / "b.narrow.webp", webp_dpi=figures.NARROW_MAP_DPI)
-    assert (tmp_path / "a.narrow.webp").read_bytes() == (tmp_path / "b.narrow.webp").read_bytes()
-    assert figures.text_problems(narrow) == [] and figures.text_problems(wide) != []
-    plt.close("all")
-
-
-def test_every_map_has_a_phone_variant(built):
-    """Each map's page shows its narrow WebP through <picture> on small
-    screens: an image about the phone column's width at NARROW_MAP_DPI,
-    narrower than the map as drawn, which is still what the image links to."""
-    from PIL import Image
-
-    from reprobook.figures import NARROW_MAP_DPI, NARROW_WIDTH_IN
-
-    _, result = built
-    pages = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser")
-             for p in sorted((result.output_dir / "chapters").glob("*.html"))]
-    pictures = {Path(pic.img["src"]).name: pic for page in pages for pic in page.select("main figure picture")}
-    for stem in MAP_STEMS:
-        picture = pictures[f"{stem}.webp"]
-        source = picture.source
-        assert source["type"] == "image/webp" and source["media"] == "(max-width: 600px)"
-        assert source["srcset"] == f"../figures/{stem}.narrow.webp"
-        assert picture.parent["href"] == f"../figures/{stem}.webp"
-        with Image.open(result.output_dir / "figures" / f"{stem}.narrow.webp") as narrow, \
-                Image.open(result.output_dir / "figures" / f"{stem}.webp") as wide:
-            assert narrow.format == "WEBP"
-            assert narrow.width <= (NARROW_WIDTH_IN + 0.3) * NARROW_MAP_DPI < wide.width, (stem, narrow.size)
-
-
-def test_every_map_laid_out_for_a_phone_is_legible(tmp_path, monkeypatch):
-    """The six maps as the notebooks lay them out for a phone (their
-    `narrow` hooks included), measured as drawn: at most 3.6 in wide, no
-    text under 9 pt, no two texts overlapping, none outside the figure;
-    each keeps its legend entries, and its title and source lines."""
-    from reprobook import figures
-
-    laid_out = []
-    real = figures.narrow_map_layout
-
-    def measured(fig, adjust=None):
-        legend_entries = sum(len(ax.get_legend().get_texts()) for ax in fig.axes if ax.get_legend())
-        narrow = real(fig, adjust)
-        kept = sum(len(legend.get_texts()) for legend in narrow.legends)
-        laid_out.append((fig._suptitle.get_text(), figures.text_problems(narrow), legend_entries, kept,
-                         [t.get_text() for t in narrow.texts]))
-        return narrow
-
-    monkeypatch.setattr(figures, "narrow_map_layout", measured)
-    _run_notebook_in_process(tmp_path / "maps", monkeypatch)
-    _run_notebook_in_process(tmp_path / "corridors", monkeypatch, "corridors", profile="1.1")
-    assert len(laid_out) == len(MAP_STEMS) + 1
-    for title, problems, legend_entries, kept, notes in laid_out:
-        assert problems == [], (title, problems)
-        assert kept == legend_entries > 0, title
-        assert any("Map data" in n or "Natural Earth" in n for n in notes), (title, notes)
-    for stem in [*MAP_STEMS, "map-corridors"]:
-        folder = tmp_path / ("corridors" if stem == "map-corridors" else "maps") / "figures"
-        assert (folder / f"{stem}.narrow.webp").stat().st_size > 10_000

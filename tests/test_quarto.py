@@ -324,29 +324,16 @@ def test_quarto_charts_are_legible_on_a_phone(quarto_build, edition):
     """Under Quarto too, each SVG chart in the 375 px column is its
     narrow-layout variant (through <picture>): its smallest text is at least
     PHONE_MIN_PX as rendered, no two texts overlap, none lies outside the
-    chart; each WebP map is its narrow variant too, shown wide enough for
-    its text (at least NARROW_MIN_PT at NARROW_MAP_DPI) to be PHONE_MIN_PX;
-    the image still links to the full-size chart or map."""
-    from reprobook.figures import NARROW_MAP_DPI, NARROW_MIN_PT
-
-    from .browser.browser import CHART_TEXT_JS, MAPS_JS, PHONE_MIN_PX, chart_text_problems
+    chart; the image still links to the full-size chart."""
+    from .browser.browser import CHART_TEXT_JS, chart_text_problems
 
     root, _, _ = quarto_build
     charts_seen = []
-    maps_seen = []
 
     def legible(page, name: str) -> list[str]:
         charts = [c for c in page.evaluate(CHART_TEXT_JS) if c["texts"]]
         charts_seen.extend(charts)
         problems = chart_text_problems(charts, name)
-        for m in page.evaluate(MAPS_JS):
-            maps_seen.append(m)
-            stem = m["src"].rsplit("/", 1)[-1].removesuffix(".webp")
-            shown_px = NARROW_MIN_PT / 72 * NARROW_MAP_DPI * m["width"] / max(m["natural"], 1)
-            if not m["inPicture"] or m["shown"] != f"{stem}.narrow.webp":
-                problems.append(f"{name}: {m['src']} shows {m['shown']}, not its phone layout")
-            elif shown_px < PHONE_MIN_PX:
-                problems.append(f"{name}: {m['src']} text {shown_px:.1f}px at {m['width']:.0f}px wide")
         for img in page.locator("main figure picture img").all():
             # Resolved URLs (Quarto's script rewrites relative hrefs as absolute ones).
             link, src = img.evaluate("i => [i.closest('a') && i.closest('a').href, i.src]")
@@ -357,7 +344,6 @@ def test_quarto_charts_are_legible_on_a_phone(quarto_build, edition):
     chapters = sorted(p for p in _pages(_site(root, edition)) if p.startswith("chapters/"))
     problems = _at_phone_width(root, edition, chapters, legible)
     assert len(charts_seen) >= (5 if edition == "1.1" else 4), [c["src"] for c in charts_seen]
-    assert len({m["src"] for m in maps_seen}) == (6 if edition == "1.1" else 5), maps_seen
     assert not problems, "\n".join(problems)
     assert all(".narrow." in c["shownSrc"] for c in charts_seen), [c["shownSrc"] for c in charts_seen]
 

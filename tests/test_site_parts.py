@@ -136,8 +136,7 @@ def test_changes_summary_counts_in_words():
 
 def test_changes_count_raster_maps_as_figures(tmp_path):
     """A map published as WebP is a figure of the edition, as an SVG chart is;
-    a chart's or a map's narrow-layout variant (phones) is not a figure of
-    its own."""
+    a chart's narrow-layout variant (phones) is not a figure of its own."""
     from reprobook.changes import compare
 
     old, new = tmp_path / "old", tmp_path / "new"
@@ -145,33 +144,12 @@ def test_changes_count_raster_maps_as_figures(tmp_path):
         folder.mkdir()
         (folder / "chart.svg").write_text("<svg/>")
     (new / "map-corridors.webp").write_bytes(b"RIFF")
-    (new / "map-corridors.narrow.webp").write_bytes(b"RIFF")  # its phone layout: the same map
     (new / "map-corridors.pdf").write_bytes(b"%PDF")  # the print version: not a web figure
     (new / "chart.narrow.svg").write_text("<svg/>")  # the phone layout of chart.svg: the same figure
     (new / "bars.svg").write_text("<svg/>")
     (new / "bars.narrow.svg").write_text("<svg/>")
     changes = compare("1.0", "1.1", {}, {}, old, new, [], [])
     assert changes.figures_added == ["bars.svg", "map-corridors.webp"]
-
-
-def test_narrow_variant_names():
-    """Both web formats have a phone layout beside them, named alike; a
-    variant has none of its own, and the print PDF has none."""
-    from reprobook.figures import is_narrow_variant, narrow_name
-
-    assert narrow_name("figures/bars.svg") == "figures/bars.narrow.svg"
-    assert narrow_name("figures/map-1.webp") == "figures/map-1.narrow.webp"
-    assert narrow_name("figures/map-1.narrow.webp") is None and narrow_name("figures/map-1.pdf") is None
-    assert is_narrow_variant("map-1.narrow.webp") and is_narrow_variant("bars.narrow.svg")
-    assert not is_narrow_variant("map-1.webp") and not is_narrow_variant("map-1.narrow.pdf")
-
-
-def test_picture_markup_names_the_variant_type():
-    from reprobook.render.site import picture_open
-
-    assert 'type="image/webp"' in picture_open("../figures/map.narrow.webp")
-    assert 'type="image/svg+xml"' in picture_open("../figures/bars.narrow.svg")
-    assert picture_open("{srcset}", "{type}").endswith('srcset="{srcset}" type="{type}">')
 
 
 def test_ledger_labels_and_keys():

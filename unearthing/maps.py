@@ -164,14 +164,12 @@ def _round_length(target: float) -> float:
 
 
 def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="black",
-              miles: bool = False, bar_pt: float | None = None) -> float:
+              miles: bool = False) -> float:
     """Draw a two-segment scale bar in an axes whose units are metres, on a
     white backing so no line of the map runs through its labels; returns its
     length in km. Without `length_km`, a round length near a fifth of the
     map's width is chosen. With `miles`, a second bar in statute miles sits
-    under the first (for maps that print distances in miles). `bar_pt`: the
-    bar's height in points (else 1.2 % of the map's height), for a map
-    drawn smaller whose labels are not."""
+    under the first (for maps that print distances in miles)."""
     import matplotlib.patheffects as pe
     from matplotlib.patches import FancyBboxPatch
 
@@ -185,10 +183,7 @@ def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="bl
         length_mi = _round_length(length_km / (METRES_PER_MILE / 1000))
         bars.append((length_mi * METRES_PER_MILE, f"{length_mi:g} mi"))
     h = 0.012 * (y1 - y0)
-    if bar_pt is not None:
-        h = bar_pt / 72 * ax.figure.dpi / ax.get_window_extent().height * (y1 - y0)
     step = 4.2 * h  # one bar and its labels
-    drawn = len(ax.patches), len(ax.texts)
     bx = x0 + loc[0] * (x1 - x0)
     by = y0 + loc[1] * (y1 - y0) + (len(bars) - 1) * step  # the last bar sits at `loc`
     halo = [pe.withStroke(linewidth=2.5, foreground="white")]
@@ -206,31 +201,24 @@ def scale_bar(ax, *, length_km: float | None = None, loc=(0.04, 0.05), color="bl
         for frac, label_text in ((0, "0"), (1, text)):
             ax.text(bx + frac * length, y + 1.6 * h, label_text, ha="center", va="bottom", fontsize=8,
                     zorder=20, color=color, path_effects=halo)
-    # Kept with the axes, for a phone's layout to draw it again (narrow_labels).
-    ax._scale_bar = {"artists": ax.patches[drawn[0]:] + ax.texts[drawn[1]:],
-                     "kwargs": dict(length_km=length_km, loc=loc, color=color, miles=miles)}
     return float(length_km)
 
 
 def north_arrow(ax, loc=(0.06, 0.22)) -> None:
     """A simple north arrow (grid north of UTM 47N, within a degree of true
     north over Kachin State)."""
-    ax._north_arrow = ax.annotate("N", xy=loc, xytext=(loc[0], loc[1] - 0.08), xycoords="axes fraction",
-                                  ha="center", va="center", fontsize=10, fontweight="bold", zorder=20,
-                                  arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
+    ax.annotate("N", xy=loc, xytext=(loc[0], loc[1] - 0.08), xycoords="axes fraction",
+                ha="center", va="center", fontsize=10, fontweight="bold", zorder=20,
+                arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
 
 
 def label(ax, x, y, text, *, dx=6, dy=4, ha="left", size=8.5, weight="normal", color="black"):
     """A map label with a white halo, offset in points from (x, y)."""
     import matplotlib.patheffects as pe
 
-    annotation = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
-                             fontsize=size, fontweight=weight, color=color, zorder=15,
-                             path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
-    # Kept with the axes: a phone's layout places it again (narrow_labels).
-    ax.__dict__.setdefault("_fixed_labels", []).append(
-        (x, y, text, dict(dx=dx, dy=dy, ha=ha, size=size, weight=weight, color=color), annotation))
-    return annotation
+    return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center",
+                       fontsize=size, fontweight=weight, color=color, zorder=15,
+                       path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
 
 
 def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
@@ -242,307 +230,34 @@ def place_labels(ax, labels, *, points=None, avoid=(), iterations: int = 300):
     leader line when it ends up away from the point. Deterministic: a fixed
     number of iterations, never a time limit. Returns the text artists."""
     import matplotlib.patheffects as pe
+    from adjustText import adjust_text
 
     texts = []
+    to_data = ax.transData.inverted()
     for x, y, text, style in labels:
         style = {"dx": 0, "dy": 0, "ha": "center", "size": 8.5, "weight": "normal", "color": "black",
                  **style}
-        texts.append(ax.text(x, y, text, ha=style["ha"], va="center", fontsize=style["size"],
+        # The starting offset, in points, as a position in data units:
+        # adjustText moves text by its data position.
+        px, py = ax.transData.transform((x, y))
+        scale = ax.figure.dpi / 72
+        sx, sy = to_data.transform((px + style["dx"] * scale, py + style["dy"] * scale))
+        texts.append(ax.text(sx, sy, text, ha=style["ha"], va="center", fontsize=style["size"],
                              fontweight=style["weight"], color=style["color"], zorder=15,
                              path_effects=[pe.withStroke(linewidth=2.5, foreground="white")]))
-    job = {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
-           "offsets": [({"dx": 0, "dy": 0, **style}["dx"], {"dx": 0, "dy": 0, **style}["dy"])
-                       for *_, style in labels],
-           "ha": [t.get_ha() for t in texts],
-           "points": points, "avoid": list(avoid), "iterations": iterations, "arrows": []}
-    _adjust(ax, job)
-    # Kept with the axes (and pickled with the figure): a phone's layout of
-    # the map places the same labels again (narrow_labels).
-    if not hasattr(ax, "_label_jobs"):
-        ax._label_jobs = []
-    ax._label_jobs.append(job)
-    return texts
-
-
-def _adjust(ax, job) -> None:
-    """Each label at its starting offset from its point, then moved by
-    adjustText clear of the points and of the artists to avoid (those
-    still drawn in this axes)."""
-    from adjustText import adjust_text
-
-    to_data = ax.transData.inverted()
-    scale = ax.figure.dpi / 72
-    for text, (x, y), (dx, dy), ha in zip(job["texts"], job["anchors"], job["offsets"], job["ha"]):
-        # The starting offset, in points, as a position in data units:
-        # adjustText moves text by its data position (and centres it).
-        text.set_horizontalalignment(ha)
-        px, py = ax.transData.transform((x, y))
-        text.set_position(to_data.transform((px + dx * scale, py + dy * scale)))
-    points = job["points"]
-    xs = [x for x, _ in job["anchors"]] + list(points[0] if points is not None else [])
-    ys = [y for _, y in job["anchors"]] + list(points[1] if points is not None else [])
+    xs = [x for x, *_ in labels] + list(points[0] if points is not None else [])
+    ys = [y for _, y, *_ in labels] + list(points[1] if points is not None else [])
     ax.figure.canvas.draw()  # text extents are known only once drawn
     renderer = ax.figure.canvas.get_renderer()
     # What to keep clear of, as boxes in data units (adjustText 1.4 maps
     # object boxes through the texts' data transform): a text's box is its
-    # frame (bbox patch) when it has one, not just its letters. Artists
-    # removed, or moved off the map (a phone's layout puts the legend and
-    # the inset under it), are no longer in the way.
-    from matplotlib.text import Text
-
-    inside = ax.get_window_extent(renderer)
-    avoid = [a for a in job["avoid"] if not (isinstance(a, Text) and a.axes is None)
-             and a.get_window_extent(renderer).overlaps(inside)]
+    # frame (bbox patch) when it has one, not just its letters.
     boxes = [((a.get_bbox_patch() or a) if hasattr(a, "get_bbox_patch") else a)
              .get_window_extent(renderer).transformed(to_data) for a in avoid]
-    result = adjust_text(job["texts"], x=xs, y=ys, objects=boxes or None, ax=ax, time_lim=None,
-                         iter_lim=job["iterations"], expand=(1.15, 1.4), ensure_inside_axes=True,
-                         arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6), min_arrow_len=12)
-    job["arrows"] = list(result[1]) if result else []
-
-
-def narrow_labels(fig, *, arrow=None) -> None:
-    """A `narrow` hook for Step.save_figure (functools.partial for
-    `arrow`): on a map laid out for a phone's column (smaller, its text
-    no smaller), the scale bar is drawn again at the wide map's size in
-    points; the north arrow is moved to `arrow` (axes fraction) if given,
-    else to the first of NORTH_ARROW_SPOTS clear of the scale bar and of
-    the names; the labels are placed again from their points, clear of
-    each other, of the markers and of what is still on the map: those
-    place_labels placed and those label() drew (which kept their offset
-    in the wide map). A label that ends up outside the map, or on another
-    one, starts again on the other side of its point."""
-    for ax in fig.axes:
-        bar = getattr(ax, "_scale_bar", None)
-        if bar is not None:
-            _redraw_scale_bar(ax, bar)
-        north = getattr(ax, "_north_arrow", None)
-        if north is not None:
-            _place_north_arrow(ax, north, [arrow] if arrow is not None else NORTH_ARROW_SPOTS)
-        jobs = getattr(ax, "_label_jobs", [])
-        fixed = getattr(ax, "_fixed_labels", [])
-        if fixed:
-            for *_, annotation in fixed:
-                annotation.remove()
-            avoid = [a for job in jobs for a in job["avoid"]]
-            if getattr(ax, "_scale_bar", None):
-                avoid += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
-            jobs = [*jobs, _narrow_job(ax, [(x, y, text, style) for x, y, text, style, _ in fixed],
-                                       avoid + ([north] if north is not None else []))]
-        if not jobs:
-            continue
-        # One job for all: every label is kept clear of every other.
-        job = {"texts": [t for j in jobs for t in j["texts"]],
-               "anchors": [a for j in jobs for a in j["anchors"]],
-               "offsets": [o for j in jobs for o in j["offsets"]],
-               "ha": [h for j in jobs for h in j["ha"]],
-               "points": _joined_points(jobs), "avoid": [a for j in jobs for a in j["avoid"]],
-               "iterations": max(j["iterations"] for j in jobs), "arrows": []}
-        for j in jobs:
-            for a in j["arrows"]:
-                a.remove()
-            j["arrows"] = []
-        # A one-line label of several words wider than a quarter of the
-        # narrow map goes on two lines, to fit beside its point.
-        renderer = fig.canvas.get_renderer()
-        map_width = ax.get_window_extent(renderer).width
-        for text in job["texts"]:
-            words = text.get_text().split()
-            width = text.get_window_extent(renderer).width
-            if len(words) < 2:
-                continue
-            if "\n" not in text.get_text() and width > map_width / 4:
-                cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k]))
-                                                                 - len(" ".join(words[k:]))))
-                text.set_text(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]))
-        if bar is not None:
-            job["avoid"] += [p for p in ax._scale_bar["artists"] if type(p).__name__ == "FancyBboxPatch"]
-        if north is not None:
-            job["avoid"].append(north)
-        # Names placed in axes coordinates (a country's) and framed texts
-        # (a count beside its town) are in the way too, and every marker.
-        job["avoid"] += [t for t in ax.texts if t.get_text() and t not in job["texts"]
-                         and t not in job["avoid"]
-                         and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
-        markers = [c.get_offsets() for c in ax.collections
-                   if len(c.get_offsets()) and c.get_offset_transform() == ax.transData]
-        marker_px = _markers(ax)
-        pad = 4 * fig.dpi / 72  # about a marker's radius
-        xs, ys = job["points"] or ([], [])
-        job["points"] = (list(xs) + [float(x) for m in markers for x in m[:, 0]],
-                         list(ys) + [float(y) for m in markers for y in m[:, 1]])
-        _adjust(ax, job)
-        renderer = fig.canvas.get_renderer()
-        box = ax.get_window_extent(renderer)
-        # What a label must not end up under: the scale bar's backing (drawn
-        # above the labels) and the north arrow.
-        above = [a for a in job["avoid"] if a.axes is ax and (a is north or (
-            type(a).__name__ == "FancyBboxPatch" and a.get_zorder() > 15))]
-        names = [t for t in ax.texts if t.get_text() and t not in job["texts"]
-                 and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
-
-        def clashes() -> list[int]:
-            """The labels outside the map, on another label, on a name, under
-            the scale bar or the north arrow, or on a marker."""
-            blockers = [a.get_window_extent(renderer) for a in above + names]
-            extents = [t.get_window_extent(renderer) for t in job["texts"]]
-            out = []
-            for i, extent in enumerate(extents):
-                if (extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1
-                        or any(extent.overlaps(other) for j, other in enumerate(extents) if j != i)
-                        or any(extent.overlaps(b) for b in blockers)
-                        or any(extent.x0 - pad < px < extent.x1 + pad and extent.y0 - pad < py < extent.y1 + pad
-                               for px, py in marker_px)):
-                    out.append(i)
-            return out
-
-        # A label that clashes starts again from the next of four offsets
-        # around its point (the other side, then above or below).
-        start = {i: (job["offsets"][i], job["ha"][i]) for i in range(len(job["texts"]))}
-        tries = dict.fromkeys(start, 0)
-        rewrapped: set[int] = set()
-        best = (len(clashes()), dict(enumerate(job["offsets"])), list(job["ha"]))
-        for _ in range(6):
-            bad = clashes()
-            if len(bad) < best[0]:
-                best = (len(bad), dict(enumerate(job["offsets"])), list(job["ha"]))
-            if not bad:
-                break
-            for i in bad:
-                text = job["texts"][i]
-                extent = text.get_window_extent(renderer)
-                if (extent.x1 > box.x1 + 1 or extent.x0 < box.x0 - 1) and i not in rewrapped \
-                        and len(text.get_text().split()) > 2:
-                    # Too wide for the map where it is: narrower first (40 % of the map).
-                    rewrapped.add(i)
-                    _rewrap(text, 0.4 * map_width, renderer)
-                    continue
-                tries[i] += 1
-                (dx, dy), ha = start[i]
-                flip = tries[i] % 2 == 1
-                job["offsets"][i] = (-dx if flip else dx, (dy or 14) * (-1 if tries[i] % 4 >= 2 else 1)
-                                     if tries[i] > 1 else dy)
-                job["ha"][i] = {"left": "right", "right": "left"}.get(ha, "center") if flip else ha
-            for a in job["arrows"]:
-                a.remove()
-            _adjust(ax, job)
-        else:
-            if len(clashes()) > best[0]:  # back to the best arrangement found
-                for i, offset in best[1].items():
-                    job["offsets"][i] = offset
-                job["ha"] = list(best[2])
-                for a in job["arrows"]:
-                    a.remove()
-                _adjust(ax, job)
-        if north is not None and arrow is None:
-            # The labels have the last word: the north arrow moves if one ended up on it.
-            _place_north_arrow(ax, north, NORTH_ARROW_SPOTS, labels=job["texts"])
-
-
-def _rewrap(text, width_px: float, renderer) -> None:
-    words = text.get_text().split()
-    lines = [words[0]]
-    for word in words[1:]:
-        text.set_text(f"{lines[-1]} {word}")
-        if text.get_window_extent(renderer).width <= width_px:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    text.set_text("\n".join(lines))
-
-
-def _markers(ax):
-    """Every scatter marker of the map, in display coordinates."""
-    points = [c.get_offsets() for c in ax.collections
-              if len(c.get_offsets()) and c.get_offset_transform() == ax.transData]
-    return [tuple(ax.transData.transform(p)) for m in points for p in np.asarray(m)]
-
-
-def _plotted_lines(ax, steps: int = 20):
-    """Points along the lines plotted on the map (a route, the shortest
-    line to a river), in display coordinates."""
-    out = []
-    for line in ax.lines:
-        xy = np.asarray(line.get_xydata(), dtype=float)
-        for a, b in zip(xy, xy[1:]):
-            out += [tuple(ax.transData.transform(a + (b - a) * t)) for t in np.linspace(0, 1, steps)]
-    return out
-
-
-def _redraw_scale_bar(ax, bar, bar_pt: float = 6.5) -> None:
-    """The scale bar drawn again, its bar `bar_pt` high (as on the wide map)
-    in the corner it had, unless its backing would cover a marker, a
-    plotted line (a route) or a name there: then in the first other corner
-    where it covers none."""
-    renderer = ax.figure.canvas.get_renderer()
-    for artist in bar["artists"]:
-        artist.remove()
-    kwargs = dict(bar["kwargs"])
-    x, y = kwargs.pop("loc")
-    h = bar_pt / 72 * ax.figure.dpi / ax.get_window_extent(renderer).height  # axes fraction
-    rows = 2 if kwargs.get("miles") else 1
-    top = 0.975 - rows * 4.2 * h - 0.4 * h + 0.8 * h  # its backing's top just inside the map
-    names = [t for t in ax.texts if t.get_text()
-             and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
-    for spot in ((x, y), (x, top), (1 - x - 0.3, y), (1 - x - 0.3, top)):
-        scale_bar(ax, loc=spot, bar_pt=bar_pt, **kwargs)
-        backing = next(a for a in ax._scale_bar["artists"] if type(a).__name__ == "FancyBboxPatch")
-        ax.figure.canvas.draw()
-        box = backing.get_window_extent(renderer)
-        if not (any(box.contains(px, py) for px, py in _markers(ax) + _plotted_lines(ax))
-                or any(box.overlaps(t.get_window_extent(renderer)) for t in names)):
-            return
-        for artist in ax._scale_bar["artists"]:
-            artist.remove()
-    scale_bar(ax, loc=(x, y), bar_pt=bar_pt, **kwargs)  # no corner is clear: where it was
-
-
-# Where a phone's layout tries the north arrow (axes fraction), first
-# where the wide map has it: the first spot clear of the scale bar, of
-# names placed in axes coordinates and of framed texts.
-NORTH_ARROW_SPOTS = (None, (0.95, 0.93), (0.05, 0.93), (0.95, 0.35))
-
-
-def _place_north_arrow(ax, north, spots, labels=()) -> None:
-    renderer = ax.figure.canvas.get_renderer()
-    bar = getattr(ax, "_scale_bar", None) or {"artists": []}
-    others = [a for a in bar["artists"] if type(a).__name__ == "FancyBboxPatch"] + list(labels)
-    others += [t for t in ax.texts if t is not north and t.get_text()
-               and (t.get_transform() == ax.transAxes or t.get_bbox_patch() is not None)]
-    start = (tuple(north.xy), tuple(north.get_position()))
-    for spot in spots:
-        if spot is not None:
-            north.xy = spot
-            north.set_position((spot[0], spot[1] - 0.07))
-        ax.figure.canvas.draw()
-        box = north.get_window_extent(renderer).union(
-            [north.get_window_extent(renderer), north.arrow_patch.get_window_extent(renderer)])
-        if not any(box.overlaps(o.get_window_extent(renderer)) for o in others):
-            return
-    north.xy, _ = start  # no spot is clear: where it was
-    north.set_position(start[1])
-
-
-def _narrow_job(ax, labels, avoid) -> dict:
-    import matplotlib.patheffects as pe
-
-    texts = [ax.text(x, y, text, ha=style["ha"], va="center", fontsize=max(style["size"], 9),
-                     fontweight=style["weight"], color=style["color"], zorder=15,
-                     path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
-             for x, y, text, style in labels]
-    return {"texts": texts, "anchors": [(x, y) for x, y, *_ in labels],
-            "offsets": [(style["dx"], style["dy"]) for *_, style in labels],
-            "ha": [style["ha"] for *_, style in labels],
-            "points": None, "avoid": list(avoid), "iterations": 300, "arrows": []}
-
-
-def _joined_points(jobs):
-    xs, ys = [], []
-    for job in jobs:
-        if job["points"] is not None:
-            xs += list(job["points"][0])
-            ys += list(job["points"][1])
-    return (xs, ys) if xs else None
+    adjust_text(texts, x=xs, y=ys, objects=boxes or None, ax=ax, time_lim=None,
+                iter_lim=iterations, expand=(1.15, 1.4), ensure_inside_axes=True,
+                arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6), min_arrow_len=12)
+    return texts
 
 
 def points_along(geometries, spacing: float, bounds=None) -> tuple[list[float], list[float]]:

@@ -91,7 +91,7 @@ end
 
 -- The figure's image becomes a link to the image file itself: on a phone a
 -- tap opens the chart or map full size, to zoom (no script, as the built-in
--- renderer does). A chart or map with a narrow-layout variant
+-- renderer does). A chart with a narrow-layout variant
 -- (_reprobook/narrow.json) is shown through <picture>: the variant on
 -- small screens (the media query and markup are the built-in renderer's,
 -- from _reprobook/site.json).
@@ -107,10 +107,7 @@ local function link_figure_image(el)
       if variant then
         local info = site_info()
         local srcset = common.root_prefix() .. variant
-        local ext = (variant:match("%.[^./]+$") or ""):lower()
-        local mime = (info.picture_types or {})[ext] or ""
         local open = (info.picture_open or ""):gsub("{srcset}", function() return srcset end)
-          :gsub("{type}", function() return mime end)
         shown = { pandoc.RawInline("html", open), img, pandoc.RawInline("html", "</picture>") }
       end
       return pandoc.Link(shown, img.src, "", pandoc.Attr("", { "figure-full" }))

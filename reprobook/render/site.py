@@ -601,8 +601,7 @@ NARROW_MEDIA = "(max-width: 600px)"
 def narrow_variants(project: Project, figures: list[tuple[str, str, str]]) -> dict[str, str]:
     """{figure id: its narrow-layout variant, relative to the book's root}
     for each (chapter source, figure id, image src) whose image has one
-    beside it (Step.save_figure writes `<stem>.narrow.svg` for a chart,
-    `<stem>.narrow.webp` for a map). Both renderers
+    beside it (Step.save_figure writes `<stem>.narrow.svg`). Both renderers
     show it on small screens with <picture>."""
     from ..figures import narrow_name
 
@@ -615,21 +614,13 @@ def narrow_variants(project: Project, figures: list[tuple[str, str, str]]) -> di
     return out
 
 
-# The media type of each narrow variant's format (<source type>).
-PICTURE_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp"}
-
-
-def picture_open(srcset: str, media_type: str | None = None) -> str:
+def picture_open(srcset: str) -> str:
     """The markup both renderers put before a figure's <img> (and
-    "</picture>" after it): the narrow variant for small screens. Its
-    type is that of `srcset`'s format unless given (the Quarto extension
-    gets a template with "{srcset}" and "{type}" to fill in)."""
+    "</picture>" after it): the narrow variant for small screens."""
     import html
 
-    if media_type is None:
-        media_type = PICTURE_TYPES[PurePosixPath(srcset).suffix.lower()]
     return (f'<picture><source media="{NARROW_MEDIA}" srcset="{html.escape(srcset, quote=True)}"'
-            f' type="{html.escape(media_type, quote=True)}">')
+            ' type="image/svg+xml">')
 
 
 def _normal(path: PurePosixPath) -> PurePosixPath:

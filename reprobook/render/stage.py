@@ -98,12 +98,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     site_url = project.site_url.rstrip("/") + "/" if project.site_url else ""
     if site_url and edition:
         site_url += f"{edition['number']}/"
-    # The <picture> markup around a chart or map with a narrow variant: the
-    # extension fills in {srcset} and {type} (the variant's format), as the
-    # built-in renderer does.
-    _write(generated / "site.json", json.dumps({
-        "site_url": site_url, "picture_open": sitelib.picture_open("{srcset}", "{type}"),
-        "picture_types": sitelib.PICTURE_TYPES}))
+    # The <picture> markup around a chart with a narrow variant: the
+    # extension fills in {srcset}, as the built-in renderer does.
+    _write(generated / "site.json", json.dumps({"site_url": site_url,
+                                                "picture_open": sitelib.picture_open("{srcset}")}))
 
     book = load_project(dest, profile=project.profile)
     chapters, targets, uses = pandoc_book.fact_uses(book, facts)

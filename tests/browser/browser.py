@@ -163,19 +163,6 @@ CHART_TEXT_JS = """async () => {
   return out;
 }""".replace("OVERLAP_PX", str(OVERLAP_PX))
 
-# Each WebP map image of a page: the file shown (currentSrc: a <picture>'s
-# source for small screens, else the img's src), its width as shown and its
-# own width in pixels.
-MAPS_JS = """async () => Promise.all([...document.querySelectorAll('main figure img')]
-  .filter(img => /\\.webp$/i.test(img.getAttribute('src'))).map(async img => {
-    img.loading = 'eager';
-    await img.decode().catch(() => null);
-    return {src: img.getAttribute('src'), shown: img.currentSrc.split('/').pop(),
-            width: img.getBoundingClientRect().width, natural: img.naturalWidth,
-            inPicture: !!img.closest('picture')};
-  }))"""
-
-
 # The smallest chart text, in CSS px, in the 375 px column of a phone. The
 # body text there is 16-17 px; 11 px is the smallest size Apple's and
 # Google's guidelines for phone interfaces use for secondary text (iOS

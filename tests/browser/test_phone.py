@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from .browser import (ARTIFACTS, CHART_TEXT_JS, FULL_SIZE_MIN_PX, MAPS_JS, OVERFLOW_JS, PHONE,
+from .browser import (ARTIFACTS, CHART_TEXT_JS, FULL_SIZE_MIN_PX, OVERFLOW_JS, PHONE,
                       chart_text_problems, chart_text_report)
 
 
@@ -113,36 +113,6 @@ def test_chart_text_size_at_phone_width(phone_page, server, pages, edition_prefi
     small = {name: r["full_px"]["min"] for name, r in report.items()
              if r["full_px"]["min"] < FULL_SIZE_MIN_PX}
     assert not small, f"chart text under {FULL_SIZE_MIN_PX}px even at full size: {small}"
-    assert not problems, "\n".join(problems)
-
-
-def test_maps_show_their_phone_layout_at_phone_width(phone_page, server, pages, edition_prefix):
-    """Each map in the 375 px column is its narrow layout (the <picture>'s
-    source: currentSrc), drawn NARROW_MAP_DPI pixels an inch with no text
-    under NARROW_MIN_PT (tests/test_maps.py measures the figures), so its
-    smallest text comes out at least PHONE_MIN_PX as shown; the map as
-    drawn (text from 7 pt at WEBP_DPI) would come out at about 5 px."""
-    from reprobook.figures import NARROW_MAP_DPI, NARROW_MIN_PT
-
-    from .browser import PHONE_MIN_PX
-
-    smallest_px = NARROW_MIN_PT / 72 * NARROW_MAP_DPI  # in the narrow image's own pixels
-    seen = []
-    problems = []
-    for target in _chapters(pages, edition_prefix):
-        phone_page.goto(server.url + target, wait_until="load")
-        for m in phone_page.evaluate(MAPS_JS):
-            seen.append(m["src"])
-            where = f"{target}: {m['src']}"
-            stem = m["src"].rsplit("/", 1)[-1].removesuffix(".webp")
-            if not m["inPicture"] or m["shown"] != f"{stem}.narrow.webp":
-                problems.append(f"{where}: shows {m['shown']}, not its phone layout")
-                continue
-            shown_px = smallest_px * m["width"] / m["natural"]
-            if shown_px < PHONE_MIN_PX or m["width"] < 300:
-                problems.append(f"{where}: {m['natural']}px image shown {m['width']:.0f}px wide: "
-                                f"its smallest text is {shown_px:.1f}px (want >= {PHONE_MIN_PX})")
-    assert len(set(seen)) >= 5, seen
     assert not problems, "\n".join(problems)
 
 

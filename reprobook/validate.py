@@ -207,8 +207,10 @@ def _geo_problems(project: Project, descriptor: dict) -> list[Problem]:
 
 
 def _geojson_problems(path: Path, label: str, crs: str | None, bbox: list) -> list[Problem]:
-    from shapely.geometry import shape
-    from shapely.validation import explain_validity
+    from .extras import require
+
+    shape = require("shapely.geometry", "geo", f"checking the GeoJSON {label}").shape
+    explain_validity = require("shapely.validation", "geo", "checking GeoJSON").explain_validity
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -238,8 +240,9 @@ def _geojson_problems(path: Path, label: str, crs: str | None, bbox: list) -> li
 
 
 def _raster_problems(path: Path, label: str, crs: str | None, bbox: list) -> list[Problem]:
-    import rasterio
+    from .extras import require
 
+    rasterio = require("rasterio", "geo", f"checking the raster {label}")
     try:
         with rasterio.open(path) as src:
             src.read()  # a truncated file fails here, not in a notebook

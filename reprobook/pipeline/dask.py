@@ -142,11 +142,9 @@ def payload(project: Project, run: PlannedRun, timeout: int | None, ship=None) -
 
 
 def _connect(address: str):
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - pinned in requirements.lock
-        raise BuildError("--scheduler needs the `distributed` package (pinned in "
-                         "requirements.lock; run ./run build to install it)") from None
+    from ..extras import require
+
+    Client = require("distributed", "dask", "--scheduler (notebooks on a Dask cluster)").Client
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

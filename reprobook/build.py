@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import changes as changelib
-from . import incremental, memo
+from . import extension, incremental, memo
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
@@ -216,6 +216,7 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
         raise BuildError(f"no edition '{edition}' in editions.yml "
                          f"(known: {', '.join(e.number for e in registry) or 'none'})")
     project.work_dir.mkdir(parents=True, exist_ok=True)
+    update_extension(project, reporter)
     print_ = incremental.fingerprint(project, renderer, edition)
     if incremental.unchanged(project, print_):
         reporter.done("nothing changed since the last publish (sources, data, engine, renderer "
@@ -251,6 +252,18 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
     reporter.done(f"published {project.site_dir.relative_to(project.root)}/ "
                   f"in {time.monotonic() - started:.1f}s")
     return result
+
+
+def update_extension(project: Project, reporter: Reporter) -> None:
+    """The project's _extensions/reprobook (what Quarto renders with): written
+    if missing, refreshed if the engine's copy is newer, kept with a warning if
+    the author changed it (extension.py)."""
+    done, warnings = extension.ensure(project.root)
+    if done in ("written", "refreshed"):
+        reporter.done(f"{done} {extension.FOLDER}/ (the engine's Quarto extension, "
+                      f"version {'.'.join(map(str, extension.version_of(extension.SOURCE)))})")
+    for warning in warnings:
+        reporter.step(f"warning: {warning}")
 
 
 def _published_result(project: Project, registry: list[Edition], edition: str | None) -> BuildResult:

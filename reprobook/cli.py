@@ -121,6 +121,19 @@ def _print_plan(project) -> None:
 
 
 @main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory):
+    """Start a report in DIRECTORY (new or empty): a small working book with
+    synthetic example data, a notebook, two chapters and their tests."""
+    from .starter import new_project
+
+    written = new_project(directory)
+    console.print(f"[green]✓[/] wrote a starter report in {directory} ({len(written)} files; "
+                  "its data is a synthetic example)")
+    console.print(f"  next: cd {directory} && reprobook build && pytest   (README.md says more)")
+
+
+@main.command()
 @root_option
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",
               help="text (default: the graph, then its Mermaid source), mermaid (only the "

@@ -13,4 +13,4 @@ Stages, each one module, data flowing one way:
 The engine knows nothing about any particular report.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.9.0"  # the distribution's version (pyproject.toml reads it here)

@@ -101,11 +101,13 @@ try:
 except BuildError as exc:
     message = str(exc)
 print(json.dumps({{"file": reprobook.__file__, "modules": names,
+    "version": [reprobook.__version__, md.version("reprobook")],
     "installed": sorted(d.metadata["Name"].lower() for d in md.distributions()),
     "imported": [m for m in {OPTIONAL!r} if m in sys.modules], "message": message}}))
 """
     out = json.loads(installed.run(str(installed.bin / "python"), "-c", probe, cwd=tmp_path).stdout)
     assert str(ROOT) not in out["file"] and "site-packages" in out["file"]
+    assert out["version"] == ["0.9.0", "0.9.0"]
     assert "reprobook.pipeline.dask" in out["modules"] and "reprobook.render.site" in out["modules"]
     assert out["imported"] == [], "the engine imports optional packages at import time"
     assert not {m.lower() for m in OPTIONAL} & set(out["installed"])

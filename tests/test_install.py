@@ -100,10 +100,16 @@ try:
     message = None
 except BuildError as exc:
     message = str(exc)
+from reprobook.extras import hint
+try:
+    import geopandas
+except ModuleNotFoundError as exc:
+    notebook_hint = hint(f"ModuleNotFoundError: {{exc}}")
 print(json.dumps({{"file": reprobook.__file__, "modules": names,
     "version": [reprobook.__version__, md.version("reprobook")],
     "installed": sorted(d.metadata["Name"].lower() for d in md.distributions()),
-    "imported": [m for m in {OPTIONAL!r} if m in sys.modules], "message": message}}))
+    "imported": [m for m in {OPTIONAL!r} if m in sys.modules], "message": message,
+    "hint": notebook_hint}}))
 """
     out = json.loads(installed.run(str(installed.bin / "python"), "-c", probe, cwd=tmp_path).stdout)
     assert str(ROOT) not in out["file"] and "site-packages" in out["file"]
@@ -115,6 +121,8 @@ print(json.dumps({{"file": reprobook.__file__, "modules": names,
         {n.replace("-", "_") for n in out["installed"]}
     assert out["message"] == ("checking the GeoJSON roads needs the Python package `shapely`, which "
                               "comes with reprobook's `geo` extra: pip install 'reprobook[geo]'")
+    assert out["hint"] == ("\n`geopandas` is not installed; it comes with reprobook's `geo` extra: "
+                           "pip install 'reprobook[geo]'")
 
 
 def _text(page: Path) -> str:

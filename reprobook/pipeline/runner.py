@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from .. import extras
 from ..errors import NotebookError
 from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from ..project import NotebookSpec, Project
@@ -175,7 +176,8 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
     except CellExecutionError as exc:
         cell, trace = _locate_failure(nb)
         shutil.rmtree(scratch, ignore_errors=True)
-        raise NotebookError(f"{spec.path}: cell {cell} failed\n{trace or ANSI.sub('', str(exc))}") from None
+        text = trace or ANSI.sub('', str(exc))
+        raise NotebookError(f"{spec.path}: cell {cell} failed\n{text}{extras.hint(text)}") from None
     except Exception as exc:  # kernel died, timeout, ...
         shutil.rmtree(scratch, ignore_errors=True)
         if type(exc).__name__ == "CellTimeoutError":

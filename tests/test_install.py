@@ -125,6 +125,13 @@ print(json.dumps({{"file": reprobook.__file__, "modules": names,
                            "pip install 'reprobook[geo]'")
 
 
+def _broken_links(site: Path) -> list[str]:
+    from reprobook import sitecheck
+
+    return [f"{page}: {link}" for page in sitecheck.html_pages(site)
+            if not page.startswith("site_libs/") for link in sitecheck.broken_links(site, page)]
+
+
 def _text(page: Path) -> str:
     return " ".join(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text().split())
 
@@ -161,6 +168,7 @@ def test_new_report_builds_and_passes_its_own_tests(installed, report):
     assert "Wilkinson" in text  # the citation in the first chapter
     assert "The Grammar of Graphics" in _text(site / "references.html")
     assert "synthetic illustrative example" in _text(site / "index.html")
+    assert _broken_links(site) == []
     from pypdf import PdfReader
     pdf = " ".join(p.extract_text() for p in PdfReader(site / "library-visits-1.0.pdf").pages)
     assert "The Grammar of Graphics" in pdf and f"{data.visits.sum():,}" in pdf
@@ -193,6 +201,7 @@ def test_new_report_builds_with_real_quarto(installed, report, quarto, tmp_path)
     assert f"recorded {data.visits.sum():,} visits" in text and "Figure 1.1" in text
     assert "The Grammar of Graphics" in _text(site / "references.html")
     assert (site / "library-visits-1.0.pdf").is_file()
+    assert _broken_links(site) == []
     installed.run(str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                   cwd=root)
 

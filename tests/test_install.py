@@ -8,6 +8,7 @@ is the slow part (about 40 s)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -148,7 +149,6 @@ def report(installed, tmp_path_factory) -> Path:
                  "data/raw/library-visits.csv", "_extensions/reprobook/_extension.yml"):
         assert (root / name).is_file(), name
     descriptor = json.loads((root / "data/raw/datapackage.json").read_text())
-    import hashlib
     digest = hashlib.sha256((root / "data/raw/library-visits.csv").read_bytes()).hexdigest()
     assert descriptor["resources"][0]["hash"] == f"sha256:{digest}"
     shutil.rmtree(root / "_extensions")  # a project without it: the build writes it

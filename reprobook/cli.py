@@ -130,7 +130,8 @@ def new(directory):
     written = new_project(directory)
     console.print(f"[green]✓[/] wrote a starter report in {directory} ({len(written)} files; "
                   "its data is a synthetic example)")
-    console.print(f"  next: cd {directory} && reprobook build && pytest   (README.md says more)")
+    go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    console.print(f"  next: {go}reprobook build && pytest   (README.md says more)")
 
 
 @main.command()

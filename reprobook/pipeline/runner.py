@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from ..errors import NotebookError
+from ..locale_env import tool_environment
 from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
@@ -100,7 +101,7 @@ def kernel_environment(output_dir: Path, profile: str | None = None,
     only in a profile's reprobook-<profile>.yml finds its own declaration.
     With `guard`, the kernel enforces the notebook's declared inputs and
     outputs (reprobook/guard/), with a private TMPDIR."""
-    env = dict(os.environ)
+    env = tool_environment()
     env.pop("QUARTO_PROFILE", None)
     if profile:
         env["QUARTO_PROFILE"] = profile

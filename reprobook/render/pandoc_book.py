@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .. import memo
+from ..locale_env import tool_environment
 from ..errors import RenderError
 from ..project import Project
 from . import ast
@@ -124,8 +125,8 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None,
     binary = pandoc_binary()
 
     def compute() -> bytes:
-        proc = subprocess.run([binary, *args], input=stdin, capture_output=True,
-                              text=True, cwd=cwd)
+        proc = subprocess.run([binary, *args], input=stdin, capture_output=True, text=True,
+                              encoding="utf-8", cwd=cwd, env=tool_environment())
         if proc.returncode != 0:
             raise RenderError(f"pandoc {' '.join(args)} failed:\n{proc.stderr.strip()}")
         return proc.stdout.encode("utf-8")

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import RenderError
+from ..locale_env import tool_environment
 from ..project import Project
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -53,7 +54,8 @@ def render(book: Project, site: Path) -> list[str]:
     cmd = [executable(), "render", str(book.root), "--output-dir", str(site)]
     if book.profile:  # the edition's profile and the engine's
         cmd += ["--profile", book.profile]
-    proc = subprocess.run(cmd, cwd=book.root, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=book.root, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", env=tool_environment())
     log = ANSI.sub("", proc.stdout + "\n" + proc.stderr)
     if proc.returncode != 0:
         raise RenderError(f"quarto render failed:\n{log.strip()[-4000:]}")

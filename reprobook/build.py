@@ -19,7 +19,7 @@ from . import execute as execution
 from . import facts as factlib
 from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
-from .errors import BuildError
+from .errors import BuildError, did_you_mean
 from .project import Project
 from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
@@ -109,9 +109,11 @@ def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
 
 def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
     uses = chapter_fact_uses(project)
-    missing = [f"  - {c}:{line}: unknown fact '{k}'" for c, line, k, _ in uses if k not in facts]
+    missing = [f"  - {c}:{line}: unknown fact '{k}'{did_you_mean(k, facts)}"
+               for c, line, k, _ in uses if k not in facts]
     if missing:
-        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing))
+        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing)
+                         + "\n(a notebook records one with step.fact(\"key\", value, unit=...))")
     unprintable = [f"  - {c}:{line}: fact '{k}' (value {facts[k]['value']!r}) has no fmt={fmt} form"
                    for c, line, k, fmt in uses if fmt is not None and factlib.formatted(facts[k], fmt) is None]
     if unprintable:

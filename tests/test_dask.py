@@ -185,7 +185,7 @@ def test_a_failing_cell_is_reported_not_retried(tmp_path, cluster):
     started = time.monotonic()
     with pytest.raises(NotebookError) as info:
         check(project, scheduler=cluster.address)
-    assert "notebooks/b.ipynb: cell 3 failed" in str(info.value)
+    assert "notebooks/b.ipynb: code cell 3 failed" in str(info.value)
     assert "ZeroDivisionError" in str(info.value)
     assert time.monotonic() - started < 30
 

@@ -26,7 +26,7 @@ from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
 from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
-from .validate import require_valid, resource_paths
+from .validate import has_data_package, require_valid, resource_paths
 
 
 class Reporter(Protocol):
@@ -127,7 +127,8 @@ def check(project: Project, reporter: Reporter | None = None, jobs: int | None =
     Dask scheduler's address to run the notebooks on (reprobook/pipeline/dask.py)."""
     reporter = reporter or SilentReporter()
     require_valid(project)
-    reporter.done("raw data valid")
+    reporter.done("raw data valid" if has_data_package(project) else
+                  f"no data package ({project.datapackage}): no raw data to validate")
     result = BuildResult(plan=execution.plan(project))
     outputs = run_notebooks(project, reporter, jobs, result, timeout, scheduler)
     result.facts = factlib.collect(outputs)

@@ -72,7 +72,8 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, Path]
     paths: set[Path] = set()
     for pattern in CONFIG_FILES:
         paths |= {p for p in root.glob(pattern) if p.is_file()}
-    paths.add(root / project.datapackage)
+    if (root / project.datapackage).is_file():
+        paths.add(root / project.datapackage)
     paths |= {root / nb.path for nb in project.notebooks}
     paths |= {root / chapter for chapter in project.chapters}
     paths |= {root / href for _, _, href in project.footer_pages}

@@ -482,6 +482,9 @@ def publish_data(project: Project, site: Path) -> dict:
     site/data/, build site/data/<name>.zip deterministically, and return
     what the data page shows."""
     descriptor = project.root / project.datapackage
+    if not descriptor.is_file():  # a book without data: the page says so
+        return {"title": "", "description": "", "licences": [], "resources": [],
+                "archive": None, "descriptor": None}
     package = json.loads(descriptor.read_text(encoding="utf-8"))
     folder = descriptor.parent
     dest = site / "data"

@@ -176,6 +176,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     the book with the engine's generated pages, render it with Quarto or the
     built-in renderer, then add the site's plain files."""
     use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
+    if use_quarto and (problem := quarto_renderer.latex_pdf_problem(project)):
+        raise BuildError(problem)
     staged = stage_book(project, result.facts, result.checks, context, stage / "book",
                         for_quarto=use_quarto)
     site.mkdir(parents=True)
@@ -187,6 +189,9 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
         result.renderer = "quarto"
     else:
         reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
+        if "pdf" in project.formats:
+            reporter.step("format: pdf: the built-in renderer makes the PDF with Typst, as for "
+                          "format: typst (LaTeX options under `pdf:` do not apply)")
         pandoc_book.render(staged.project, result.facts, result.checks, site, context,
                            timestamp=timestamp, parsed=staged.parsed)
         result.renderer = "builtin"
@@ -218,6 +223,9 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
     if edition and not any(e.number == edition for e in registry):
         raise BuildError(f"no edition '{edition}' in editions.yml "
                          f"(known: {', '.join(e.number for e in registry) or 'none'})")
+    if renderer == "quarto" or (renderer == "auto" and quarto_available()):
+        if problem := quarto_renderer.latex_pdf_problem(project):
+            raise BuildError(problem)  # before any notebook runs
     project.work_dir.mkdir(parents=True, exist_ok=True)
     print_ = incremental.fingerprint(project, renderer, edition)
     if incremental.unchanged(project, print_):

@@ -47,6 +47,47 @@ def warnings_in(log: str) -> list[str]:
     return out
 
 
+# What Quarto looks for before it gives up on a LaTeX PDF (quarto-cli
+# src/command/render/latexmk/latex.ts and texlive.ts: the PDF engine, else
+# tlmgr or pdftex on PATH, else its own TinyTeX under the home folder).
+TEX_PROGRAMS = ("lualatex", "xelatex", "pdflatex", "pdftex", "latexmk", "tlmgr")
+TINYTEX = (".TinyTeX/bin/*/tlmgr", "Library/TinyTeX/bin/*/tlmgr", "TinyTeX/bin/*/tlmgr.bat")
+NO_TEX = "No TeX installation was detected"
+
+
+def tex_installed(pdf_options) -> bool:
+    import os
+
+    engine = pdf_options.get("pdf-engine") if isinstance(pdf_options, dict) else None
+    programs = ([engine] if isinstance(engine, str) else []) + list(TEX_PROGRAMS)
+    if any(shutil.which(p) for p in programs):
+        return True
+    homes = [Path.home(), *(Path(os.environ[v]) for v in ("APPDATA", "ProgramData")
+                            if os.environ.get(v))]
+    return any(any(home.glob(pattern)) for home in homes for pattern in TINYTEX)
+
+
+def latex_pdf_problem(project: Project) -> str | None:
+    """Why Quarto cannot make this book's `format: pdf` (LaTeX) here, with
+    what to do instead, or None. Checked before anything runs, so the build
+    stops at once and in the engine's words, not Quarto's."""
+    if "pdf" not in project.formats or tex_installed((project.quarto.get("format") or {}).get("pdf")):
+        return None
+    return no_tex_message(project)
+
+
+def no_tex_message(project: Project) -> str:
+    typst = "typst" in project.formats
+    fix = ("remove `pdf:` from `format:` in _quarto.yml: its `typst:` already makes the PDF"
+           if typst else "replace `pdf:` with `typst:` under `format:` in _quarto.yml (LaTeX options "
+           "such as documentclass do not apply to Typst; the starting point is `typst: {}`)")
+    return (f"_quarto.yml asks Quarto for `format: pdf`, a PDF made with LaTeX, and no TeX "
+            f"installation was found (no {', '.join(TEX_PROGRAMS)} on PATH, no TinyTeX). "
+            f"This engine makes its PDFs with Typst, which needs no TeX: {fix}. Or build with "
+            "`reprobook build --renderer builtin`, which makes the PDF with Typst from the "
+            "same _quarto.yml; or install TeX (`quarto install tinytex`).")
+
+
 def render(book: Project, site: Path) -> list[str]:
     """`quarto render` of the whole staged book (every format) into `site`;
     returns Quarto's warnings."""
@@ -55,6 +96,8 @@ def render(book: Project, site: Path) -> list[str]:
         cmd += ["--profile", book.profile]
     proc = subprocess.run(cmd, cwd=book.root, capture_output=True, text=True)
     log = ANSI.sub("", proc.stdout + "\n" + proc.stderr)
+    if proc.returncode != 0 and NO_TEX in log:  # TeX found above, but not by Quarto
+        raise RenderError(no_tex_message(book))
     if proc.returncode != 0:
         raise RenderError(f"quarto render failed:\n{log.strip()[-4000:]}")
     return warnings_in(log)

@@ -20,6 +20,10 @@ def run_cli(*args: str):
 
 
 def set_cell(root, source: str, index: int = 2) -> None:
+    """Notebook b's cell `index` becomes `source`; notebook a, whose run
+    these tests do not need, leaves the plan (one kernel, not two)."""
+    yml = root / "reprobook.yml"
+    yml.write_text(yml.read_text().replace("  - path: notebooks/a.ipynb\n    inputs: [alpha]\n", ""))
     path = root / "notebooks/b.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells[index].source = source
@@ -132,10 +136,10 @@ def test_failing_cell_shows_notebook_cell_line_exception_and_log(tmp_path):
     """The 3rd code cell fails (a markdown cell before it does not count):
     a short message with what matters; pandas' internals go to the log."""
     root = make_mini_project(tmp_path / "mini")
+    set_cell(root, "import pandas as pd\nframe = pd.DataFrame({'a':[1]})\nframe['missing']")
     path = root / "notebooks/b.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("# Beta"))
-    nb.cells[3].source = "import pandas as pd\nframe = pd.DataFrame({'a':[1]})\nframe['missing']"
     nbformat.write(nb, path)
     result = run_cli("check", "--root", str(root))
     assert result.exit_code == 1

@@ -31,7 +31,7 @@ CHECKS_FILE = "checks.json"
 VERDICTS = ("consistent", "inconsistent", "within-qualifier", "unverifiable")
 
 
-class UndeclaredError(KeyError):
+class StepKeyError(KeyError):
     """A KeyError (what notebooks caught before) that prints its message as
     written, not quoted as a key."""
 
@@ -63,7 +63,7 @@ class Step:
         self.project = load_project()
         specs = {nb.name: nb for nb in self.project.notebooks}
         if name not in specs:
-            raise UndeclaredError(f"notebook '{name}' is not declared in reprobook.yml"
+            raise StepKeyError(f"notebook '{name}' is not declared in reprobook.yml"
                                   f"{did_you_mean(name, specs) or f' (declared: {sorted(specs)})'}")
         self.spec = specs[name]
         default = self.project.work_dir / "interactive" / name
@@ -76,9 +76,10 @@ class Step:
     # -- inputs ---------------------------------------------------------
     def input_path(self, resource: str) -> Path:
         if resource not in self.spec.inputs:
-            raise KeyError(
+            raise StepKeyError(
                 f"{self.spec.path} reads '{resource}' but does not declare it under inputs "
-                "in reprobook.yml (undeclared inputs would escape the cache)")
+                "in reprobook.yml (undeclared inputs would escape the cache)"
+                f"{did_you_mean(resource, self.spec.inputs)}")
         return resource_paths(self.project)[resource]
 
     def upstream_path(self, notebook: str, relative: str) -> Path:
@@ -125,7 +126,7 @@ class Step:
     # -- outputs --------------------------------------------------------
     def output_path(self, relative: str) -> Path:
         if relative not in self.spec.outputs:
-            raise UndeclaredError(
+            raise StepKeyError(
                 f"{self.spec.path} writes {relative}, which is not among its declared outputs"
                 f"{did_you_mean(relative, self.spec.outputs)}: declare it under `outputs:` of "
                 f"{self.spec.path} in reprobook.yml (step.save_figure(fig, \"<stem>\") writes "
@@ -174,7 +175,7 @@ class Step:
 
     def _recorded(self, key: str) -> dict:
         if key not in self._facts:
-            raise UndeclaredError(f"fact '{key}' is not recorded (yet) by {self.spec.path}"
+            raise StepKeyError(f"fact '{key}' is not recorded (yet) by {self.spec.path}"
                                   f"{did_you_mean(key, self._facts)}")
         return self._facts[key]
 
@@ -278,7 +279,7 @@ class Step:
         unknown = [f"'{k}'{did_you_mean(k, self._facts)}" for c in self._checks.values()
                    for k in c["facts"] if k not in self._facts]
         if unknown:
-            raise UndeclaredError("checks refer to facts this notebook did not record: "
+            raise StepKeyError("checks refer to facts this notebook did not record: "
                                   + ", ".join(unknown))
         for name, content in ((FACTS_FILE, self._facts), (CHECKS_FILE, self._checks)):
             (self.output_dir / name).write_text(

@@ -164,3 +164,21 @@ def test_latex_pdf_under_quarto_without_tex_names_typst(starter_book, tmp_path, 
     assert result.exit_code == 0, result.output
     assert "render with Quarto" in result.output
     assert "Literate Programming" in pdf_text(root / "_book/book.pdf")
+
+
+def test_latex_pdf_beside_typst_without_tex_says_to_drop_pdf(tmp_path):
+    """`pdf:` and `typst:` both: the fix is to drop `pdf:`. Checked before
+    Quarto runs, so no Quarto is needed to see it."""
+    if tex_installed({}):
+        pytest.skip("TeX is installed here: Quarto would make the LaTeX PDF")
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: Both\n  chapters: [index.qmd]\n"
+        "format:\n  html: {}\n  pdf: {}\n  typst: {}\n")
+    (root / "index.qmd").write_text("# Preface\n\nText.\n")
+    result = run_cli("build", "--root", str(root), "--renderer", "quarto")
+    assert result.exit_code == 1
+    assert ("This engine makes its PDFs with Typst, which needs no TeX: remove `pdf:` from "
+            "`format:` in _quarto.yml: its `typst:` already makes the PDF") in result.output
+    assert not (root / "_book").exists()

@@ -8,6 +8,7 @@ caller, which prints them: a build never hides them."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -56,8 +57,6 @@ NO_TEX = "No TeX installation was detected"
 
 
 def tex_installed(pdf_options) -> bool:
-    import os
-
     engine = pdf_options.get("pdf-engine") if isinstance(pdf_options, dict) else None
     programs = ([engine] if isinstance(engine, str) else []) + list(TEX_PROGRAMS)
     if any(shutil.which(p) for p in programs):
@@ -76,11 +75,17 @@ def latex_pdf_problem(project: Project) -> str | None:
     return no_tex_message(project)
 
 
-def no_tex_message(project: Project) -> str:
-    typst = "typst" in project.formats
-    fix = ("remove `pdf:` from `format:` in _quarto.yml: its `typst:` already makes the PDF"
-           if typst else "replace `pdf:` with `typst:` under `format:` in _quarto.yml (LaTeX options "
-           "such as documentclass do not apply to Typst; the starting point is `typst: {}`)")
+def no_tex_message(project: Project | None) -> str:
+    """The engine's words for "no TeX" with a LaTeX `format: pdf`; the fix
+    depends on whether the book (`project`, if known) has `typst:` too."""
+    if project is None:
+        fix = ("replace `pdf:` with `typst:` under `format:` in _quarto.yml, or remove `pdf:` "
+               "if `typst:` is there")
+    elif "typst" in project.formats:
+        fix = "remove `pdf:` from `format:` in _quarto.yml: its `typst:` already makes the PDF"
+    else:
+        fix = ("replace `pdf:` with `typst:` under `format:` in _quarto.yml (LaTeX options "
+               "such as documentclass do not apply to Typst; the starting point is `typst: {}`)")
     return (f"_quarto.yml asks Quarto for `format: pdf`, a PDF made with LaTeX, and no TeX "
             f"installation was found (no {', '.join(TEX_PROGRAMS)} on PATH, no TinyTeX). "
             f"This engine makes its PDFs with Typst, which needs no TeX: {fix}. Or build with "
@@ -97,7 +102,8 @@ def render(book: Project, site: Path) -> list[str]:
     proc = subprocess.run(cmd, cwd=book.root, capture_output=True, text=True)
     log = ANSI.sub("", proc.stdout + "\n" + proc.stderr)
     if proc.returncode != 0 and NO_TEX in log:  # TeX found above, but not by Quarto
-        raise RenderError(no_tex_message(book))
+        # (the staged book's formats include the engine's own typst: not the author's)
+        raise RenderError(no_tex_message(None))
     if proc.returncode != 0:
         raise RenderError(f"quarto render failed:\n{log.strip()[-4000:]}")
     return warnings_in(log)

@@ -39,7 +39,8 @@ def tool_versions(renderer: str) -> dict[str, str]:
 def inputs_of(project: Project) -> dict[str, dict[str, str]]:
     root = project.root
     raw = {str(p.relative_to(root)): sha256_of(p) for p in resource_paths(project).values()}
-    raw[project.datapackage] = sha256_of(root / project.datapackage)
+    if (root / project.datapackage).is_file():
+        raw[project.datapackage] = sha256_of(root / project.datapackage)
     lock = root / LOCK_FILE
     return {
         "raw": dict(sorted(raw.items())),

@@ -205,7 +205,9 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     (Quarto's project profiles; we use them for editions)."""
     root = find_root(root)
     quarto = _read_yaml(root / QUARTO_FILE)
-    engine = _read_yaml(root / ENGINE_FILE)
+    # A Quarto book without notebooks needs no reprobook.yml: no notebooks,
+    # no data package, the defaults for everything else.
+    engine = _read_yaml(root / ENGINE_FILE) if (root / ENGINE_FILE).exists() else {}
     profile = active_profile(root, quarto, profile)
     engine_label = ENGINE_FILE
     for name in (profile or "").split(","):

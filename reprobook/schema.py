@@ -5,9 +5,7 @@ an error with the key's path and a suggestion, never silently ignored.
 
 from __future__ import annotations
 
-import difflib
-
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 # key -> expected type(s); a dict value is a nested mapping's schema, a
 # one-item list a list of such mappings.
@@ -31,12 +29,11 @@ def check(data, schema: dict, where: str) -> None:
         raise ConfigError(f"{where}: expected a mapping, got {data!r}")
     for key, value in data.items():
         if key not in schema:
-            close = difflib.get_close_matches(str(key), list(schema), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else \
-                f" (known keys: {', '.join(sorted(schema))})"
+            hint = did_you_mean(key, schema, n=1) or f" (known keys: {', '.join(sorted(schema))})"
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")
         expected = schema[key]
-        path = f"{where}.{key}" if where else key
+        # "reprobook.yml: original.title", "editions.yml: editions[0]"
+        path = f"{where}: {key}" if where.endswith(".yml") else f"{where}.{key}" if where else key
         if isinstance(expected, dict):
             check(value, expected, path)
         elif isinstance(expected, list):

@@ -163,3 +163,50 @@ def test_an_edition_number_is_whole_numbers_separated_by_dots(tmp_path):
     (tmp_path / "editions.yml").write_text(yaml.safe_dump({"editions": [{**EDITION, "number": "1.0a"}]}))
     with pytest.raises(ConfigError, match=r"edition number '1.0a' must be whole numbers separated by dots"):
         load_editions(tmp_path)
+
+
+# Commands that the guide shows for work merged from another branch: tolerated
+# while the CLI lacks them, checked like the others once it has them.
+PENDING_COMMANDS = {"new"}  # `reprobook new DIR` (issue 20, item 2)
+
+
+def shown_commands(text: str) -> list[list[str]]:
+    """Every `reprobook ...` command line in a doc's shell blocks and inline
+    code, as tokens (comments and placeholders dropped)."""
+    found = []
+    spans = re.findall(r"```sh\n(.*?)```", text, re.S) + re.findall(r"`([^`\n]+)`", text)
+    for span in spans:
+        for line in span.splitlines():
+            m = re.search(r"(?:^|\s)reprobook ((?:[\w.-]+ ?|--?[\w-]+ ?|[\w./-]+ ?)+)", line.split("#")[0])
+            if m:
+                found.append(m.group(1).split())
+    return found
+
+
+@pytest.mark.parametrize("doc", ["start-your-own-report.md", "configuration.md", "api.md"])
+def test_every_command_a_doc_shows_exists(doc):
+    import click
+
+    from reprobook.cli import main
+
+    shown = shown_commands((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    assert shown or doc == "api.md"
+    for tokens in shown:
+        command, rest = main, list(tokens)
+        while rest and isinstance(command, click.Group) and not rest[0].startswith("-"):
+            name = rest.pop(0)
+            if name not in command.commands:
+                assert command is main and name in PENDING_COMMANDS, \
+                    f"{doc} shows `reprobook {' '.join(tokens)}`, but there is no command '{name}'"
+                command = None
+                break
+            command = command.commands[name]
+        if command is None:
+            continue
+        assert not isinstance(command, click.Group) or rest, \
+            f"{doc}: `reprobook {' '.join(tokens)}` lacks a subcommand"
+        options = {opt for param in command.params for opt in param.opts + param.secondary_opts}
+        options |= {"--help", "-h"}
+        for token in rest:
+            if token.startswith("-"):
+                assert token in options, f"{doc} shows `reprobook {' '.join(tokens)}`: no option {token}"

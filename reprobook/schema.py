@@ -70,7 +70,9 @@ NOTEBOOK = {
         "each of them (`Step.finish` stops it otherwise) and may write nothing "
         "else (a write elsewhere stops it naming the file). An SVG chart's "
         "phone-width variant `<stem>.narrow.svg` is derived by the engine and "
-        "need not be listed. After a run they are copied into `figures/`."),
+        "need not be listed. Once every notebook has run, they are copied to "
+        "those paths in the project; `figures/` is emptied first on each build, "
+        "so keep no hand-made file there."),
         example=("notebooks:\n  - path: notebooks/sales.ipynb\n    outputs:\n"
                  "      - figures/sales-by-year.svg\n      - figures/sales-by-year.pdf\n"
                  "      - figures/sales-by-year.csv\n")),
@@ -128,16 +130,16 @@ ENGINE = {
         "The build plan: each notebook with what it reads and writes. Notebooks "
         "run with a real Jupyter kernel, top to bottom, upstreams first and "
         "independent ones in parallel; one re-executes only when its source, "
-        "an input, an import, the environment lock or an upstream notebook "
-        "changed. Each must use `reprobook.notebook.Step` and call "
+        "an input, an import, the environment lock, an upstream notebook or "
+        "the engine changed. Each must use `reprobook.notebook.Step` and call "
         "`step.finish()`."),
         example=("notebooks:\n  - path: notebooks/sales.ipynb\n    inputs: [sales]\n"
                  "    outputs: [figures/sales-by-year.svg, figures/sales-by-year.pdf,\n"
                  "              figures/sales-by-year.csv]\n")),
     "assets": Key(list, items="folders", default="no assets", doc=(
         "Folders of third-party files the website serves itself (a JavaScript "
-        "library, say), relative to the project. Each is copied to "
-        "`<site>/assets/vendor/<folder name>/`. A folder that does not exist is an error."),
+        "library, say), relative to the project. Each is copied into the "
+        "website as `assets/vendor/<folder name>/` (in each edition's folder). A folder that does not exist is an error."),
         example="assets:\n  - vendor/leaflet\n"),
     "pdf": Key(str, default="`book.pdf`", doc=(
         "The PDF's file name, without folders. With `editions.yml`, each "

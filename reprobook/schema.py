@@ -103,7 +103,7 @@ HIGHLIGHT = {
 ORIGINAL = {
     "title": Key(str, default="not shown", doc="The original work's title, on the landing page.",
                  example="original:\n  title: \"Sales in 2024\"\n"),
-    "author": Key(str, default="the book's `author` from `_quarto.yml`", doc=(
+    "author": Key(str, default="the PDF's cover names the book's `author` (`_quarto.yml`)", doc=(
         "Its author or publisher: on the landing page and on the PDF's cover "
         "(instead of the book's author)."),
         example="original:\n  author: \"Example Research Institute\"\n"),
@@ -197,8 +197,8 @@ EDITION = {
         "Which edition counts as newest comes from `number`, not from this."),
         example="editions:\n  - number: \"1.0\"\n    status: superseded\n"),
     "summary": Key(str, required=True, doc=(
-        "One or two sentences on what the edition is or adds, printed under "
-        "every page of it."),
+        "One or two sentences on what the edition is or adds. The built-in "
+        "renderer prints it at the foot of each of the edition's pages."),
         example=("editions:\n  - number: \"1.1\"\n    summary: >-\n"
                  "      Edition 1.0 plus a chapter on 2025.\n")),
     "profile": Key((str, type(None)), default="null: the base files alone", doc=(

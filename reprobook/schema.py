@@ -123,7 +123,9 @@ ENGINE = {
         "(schema, units, sources, licence, sha256). Paths of its resources "
         "are relative to its folder. Every file is validated, and its checksum "
         "compared, before any notebook runs; `reprobook data rehash` records "
-        "new checksums after a deliberate change. The file must exist."),
+        "new checksums after a deliberate change. A book whose notebooks "
+        "declare no data inputs needs none (a missing file is an empty "
+        "package); otherwise the file must exist."),
         example="datapackage: data/raw/datapackage.json\n"),
     "notebooks": Key([NOTEBOOK], default="no notebooks: a book of prose only", doc=(
         "The build plan: each notebook with what it reads and writes. Notebooks "
@@ -271,8 +273,9 @@ FILES = (
     ("reprobook.yml", ENGINE, (
         "The engine's own settings, beside `_quarto.yml` at the top of the project: "
         "the notebooks and what each reads and writes, where the data package is, "
-        "and what the landing page and the PDF's cover show. The file must exist; "
-        "an empty one is valid. An edition's `reprobook-<profile>.yml` (see "
+        "and what the landing page and the PDF's cover show. Optional: a book "
+        "without it (an existing Quarto book) has no notebooks and the defaults "
+        "below; an empty one is valid too. An edition's `reprobook-<profile>.yml` (see "
         "`profile` under editions.yml) takes the same keys and is merged over it: "
         "mappings key by key, lists concatenated, anything else replaced.")),
     ("editions.yml", EDITIONS, (

@@ -19,14 +19,14 @@ from . import execute as execution
 from . import facts as factlib
 from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
-from .errors import BuildError
+from .errors import BuildError, did_you_mean
 from .project import Project
 from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
 from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
-from .validate import require_valid, resource_paths
+from .validate import has_data_package, require_valid, resource_paths
 
 
 class Reporter(Protocol):
@@ -109,9 +109,11 @@ def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
 
 def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
     uses = chapter_fact_uses(project)
-    missing = [f"  - {c}:{line}: unknown fact '{k}'" for c, line, k, _ in uses if k not in facts]
+    missing = [f"  - {c}:{line}: unknown fact '{k}'{did_you_mean(k, facts)}"
+               for c, line, k, _ in uses if k not in facts]
     if missing:
-        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing))
+        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing)
+                         + "\n(a notebook records one with step.fact(\"key\", value, unit=...))")
     unprintable = [f"  - {c}:{line}: fact '{k}' (value {facts[k]['value']!r}) has no fmt={fmt} form"
                    for c, line, k, fmt in uses if fmt is not None and factlib.formatted(facts[k], fmt) is None]
     if unprintable:
@@ -125,7 +127,8 @@ def check(project: Project, reporter: Reporter | None = None, jobs: int | None =
     Dask scheduler's address to run the notebooks on (reprobook/pipeline/dask.py)."""
     reporter = reporter or SilentReporter()
     require_valid(project)
-    reporter.done("raw data valid")
+    reporter.done("raw data valid" if has_data_package(project) else
+                  f"no data package ({project.datapackage}): no raw data to validate")
     result = BuildResult(plan=execution.plan(project))
     outputs = run_notebooks(project, reporter, jobs, result, timeout, scheduler)
     result.facts = factlib.collect(outputs)
@@ -173,6 +176,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     the book with the engine's generated pages, render it with Quarto or the
     built-in renderer, then add the site's plain files."""
     use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
+    if use_quarto and (problem := quarto_renderer.latex_pdf_problem(project)):
+        raise BuildError(problem)
     staged = stage_book(project, result.facts, result.checks, context, stage / "book",
                         for_quarto=use_quarto)
     site.mkdir(parents=True)
@@ -184,6 +189,9 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
         result.renderer = "quarto"
     else:
         reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
+        if "pdf" in project.formats:
+            reporter.step("format: pdf: the built-in renderer makes the PDF with Typst, as for "
+                          "format: typst (LaTeX options under `pdf:` do not apply)")
         pandoc_book.render(staged.project, result.facts, result.checks, site, context,
                            timestamp=timestamp, parsed=staged.parsed)
         result.renderer = "builtin"
@@ -215,6 +223,9 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
     if edition and not any(e.number == edition for e in registry):
         raise BuildError(f"no edition '{edition}' in editions.yml "
                          f"(known: {', '.join(e.number for e in registry) or 'none'})")
+    if renderer == "quarto" or (renderer == "auto" and quarto_available()):
+        if problem := quarto_renderer.latex_pdf_problem(project):
+            raise BuildError(problem)  # before any notebook runs
     project.work_dir.mkdir(parents=True, exist_ok=True)
     update_extension(project, reporter)
     print_ = incremental.fingerprint(project, renderer, edition)

@@ -212,15 +212,16 @@ def editions(root, show_pins):
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
 def verify(root, edition):
-    """Hash the published files against their manifest, then rebuild the
-    edition in a clean temporary directory and compare it byte for byte."""
+    """Hash the published files against their manifests, then rebuild in a
+    clean temporary directory and compare byte for byte: every edition, or
+    the one named with --edition."""
     from .verify import verify as run_verify
 
     try:
         label, differences = run_verify(_project(root), edition)
     except BuildError as exc:
         _fail(exc)
-    name = f"edition {label}" if label else "the publication"
+    name = label
     if differences:
         err_console.print(f"[bold red]✗ {name} does not match its published manifest "
                           "(published files, then the rebuild):[/]")

@@ -59,6 +59,10 @@ def load_editions(root: Path) -> list[Edition]:
         missing = [k for k in ("number", "date", "title", "status", "summary") if not entry.get(k)]
         if missing:
             raise ConfigError(f"{REGISTRY}: edition {entry.get('number', '?')} lacks {missing}")
+        if not all(part.isdigit() for part in str(entry["number"]).split(".")):
+            # editions are sorted by these numbers (and published under them)
+            raise ConfigError(f"{REGISTRY}: edition number '{entry['number']}' must be whole "
+                              "numbers separated by dots, such as 1.0 or 1.1")
         try:
             dt.date.fromisoformat(str(entry["date"]))
         except ValueError:

@@ -4,8 +4,10 @@ edition in a clean directory and compares the two manifests."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -37,7 +39,8 @@ def tool_versions(renderer: str) -> dict[str, str]:
 def inputs_of(project: Project) -> dict[str, dict[str, str]]:
     root = project.root
     raw = {str(p.relative_to(root)): sha256_of(p) for p in resource_paths(project).values()}
-    raw[project.datapackage] = sha256_of(root / project.datapackage)
+    if (root / project.datapackage).is_file():
+        raw[project.datapackage] = sha256_of(root / project.datapackage)
     lock = root / LOCK_FILE
     return {
         "raw": dict(sorted(raw.items())),
@@ -52,9 +55,39 @@ def outputs_of(site: Path) -> dict[str, str]:
             if p.is_file() and p.name != MANIFEST}
 
 
+# The environment variables that can change an output's bytes, recorded so
+# that `verify` rebuilds under the same values (a Nix shell, for one, sets
+# SOURCE_DATE_EPOCH; the notebooks' figures carry it as their date).
+REPLAYED_ENV = ("SOURCE_DATE_EPOCH",)
+
+
+def build_environment() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in REPLAYED_ENV}
+
+
+@contextlib.contextmanager
+def replayed_build_environment(recorded: dict):
+    """Set REPLAYED_ENV as `recorded` (a manifest) says, for a rebuild."""
+    wanted = recorded.get("build_environment", {})
+    saved = build_environment()
+    try:
+        for name in REPLAYED_ENV:
+            if wanted.get(name) is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = wanted[name]
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def write(project: Project, site: Path, renderer: str, edition: str | None) -> dict:
     manifest = {"edition": edition, "inputs": inputs_of(project), "outputs": outputs_of(site),
-                "tools": tool_versions(renderer)}
+                "tools": tool_versions(renderer), "build_environment": build_environment()}
     (site / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                  encoding="utf-8")
     return manifest

@@ -3,8 +3,10 @@ run, a font subset, a Typst compile, a validation), so a rebuild computes
 only what changed. A key is the sha256 of everything the step's result
 depends on (the tool's version, its arguments, the *contents* of the files
 it reads, its input); the value is the result's bytes, stored with their
-own sha256. An entry whose bytes no longer match (a corrupted or partial
-write) is deleted and recomputed, never used.
+HMAC-SHA256 under a random secret kept outside the entries (`.secret` in
+the store's folder, made on first use). An entry whose bytes no longer
+match (a corrupted or partial write, or an edit, even one that recomputed a
+plain sha256 header) is deleted and recomputed, never used.
 
 The build opens the store in the project's cache (`use(folder)`); without
 an open store every step simply computes (tests, `reprobook verify`'s
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import tempfile
 import threading
@@ -24,11 +27,35 @@ from typing import Callable, Iterator
 _store: "Memo | None" = None
 
 
+SECRET = ".secret"
+
+
+def _secret(folder: Path) -> bytes:
+    """The store's HMAC key: read, or made once (atomically: two builds
+    starting together agree on one)."""
+    path = folder / SECRET
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(32))
+        try:
+            os.link(tmp, path)  # fails if another build made it first
+        except FileExistsError:
+            pass
+        os.unlink(tmp)
+        return path.read_bytes()
+
+
 class Memo:
     def __init__(self, folder: Path):
         self.folder = folder
+        self._secret = _secret(folder)
         self.hits: Counter = Counter()
         self.misses: Counter = Counter()
+        self.rejected: Counter = Counter()  # entries that failed their check
         # What was computed afresh, by what a reader would call it
         # ("HTML pages": "1.1/chapters/sites.html"), for the build's report.
         self.recomputed: dict[str, list[str]] = {}
@@ -45,17 +72,22 @@ class Memo:
         except OSError:
             return None
         digest, sep, data = blob.partition(b"\n")
-        if not sep or hashlib.sha256(data).hexdigest().encode() != digest:
-            path.unlink(missing_ok=True)  # corrupted or partial: recompute
+        if not sep or not hmac.compare_digest(self._digest(data), digest):
+            path.unlink(missing_ok=True)  # corrupted, partial or edited: recompute
+            with self._lock:
+                self.rejected[kind] += 1
             return None
         return data
+
+    def _digest(self, data: bytes) -> bytes:
+        return hmac.new(self._secret, data, hashlib.sha256).hexdigest().encode()
 
     def put(self, kind: str, key: str, data: bytes) -> None:
         path = self._path(kind, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+            handle.write(self._digest(data) + b"\n" + data)
         os.replace(tmp, path)  # atomic: readers see the old entry, or the whole new one
 
     def count(self, kind: str, hit: bool) -> None:
@@ -80,8 +112,12 @@ class Memo:
 
     def summary(self) -> str:
         kinds = sorted(set(self.hits) | set(self.misses))
-        return ", ".join(f"{kind} {self.hits[kind]} reused / {self.hits[kind] + self.misses[kind]}"
+        text = ", ".join(f"{kind} {self.hits[kind]} reused / {self.hits[kind] + self.misses[kind]}"
                          for kind in kinds) or "nothing"
+        if self.rejected:
+            text += ("; damaged or edited entries recomputed: "
+                     + ", ".join(f"{kind} {n}" for kind, n in sorted(self.rejected.items())))
+        return text
 
 
 def key(*parts) -> str:

@@ -21,6 +21,7 @@ import os
 from numbers import Number
 from pathlib import Path
 
+from .errors import did_you_mean
 from .project import load_project
 from .validate import resource_paths
 
@@ -28,6 +29,14 @@ OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
 FACTS_FILE = "facts.json"
 CHECKS_FILE = "checks.json"
 VERDICTS = ("consistent", "inconsistent", "within-qualifier", "unverifiable")
+
+
+class StepKeyError(KeyError):
+    """A KeyError (what notebooks caught before) that prints its message as
+    written, not quoted as a key."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def _execution_count() -> int | None:
@@ -54,7 +63,8 @@ class Step:
         self.project = load_project()
         specs = {nb.name: nb for nb in self.project.notebooks}
         if name not in specs:
-            raise KeyError(f"notebook '{name}' is not declared in reprobook.yml ({sorted(specs)})")
+            raise StepKeyError(f"notebook '{name}' is not declared in reprobook.yml"
+                                  f"{did_you_mean(name, specs) or f' (declared: {sorted(specs)})'}")
         self.spec = specs[name]
         default = self.project.work_dir / "interactive" / name
         self.output_dir = Path(os.environ.get(OUTPUT_ENV) or default)
@@ -66,9 +76,10 @@ class Step:
     # -- inputs ---------------------------------------------------------
     def input_path(self, resource: str) -> Path:
         if resource not in self.spec.inputs:
-            raise KeyError(
+            raise StepKeyError(
                 f"{self.spec.path} reads '{resource}' but does not declare it under inputs "
-                "in reprobook.yml (undeclared inputs would escape the cache)")
+                "in reprobook.yml (undeclared inputs would escape the cache)"
+                f"{did_you_mean(resource, self.spec.inputs)}")
         return resource_paths(self.project)[resource]
 
     def upstream_path(self, notebook: str, relative: str) -> Path:
@@ -115,7 +126,11 @@ class Step:
     # -- outputs --------------------------------------------------------
     def output_path(self, relative: str) -> Path:
         if relative not in self.spec.outputs:
-            raise KeyError(f"{self.spec.path} writes {relative}, which is not among its declared outputs")
+            raise StepKeyError(
+                f"{self.spec.path} writes {relative}, which is not among its declared outputs"
+                f"{did_you_mean(relative, self.spec.outputs)}: declare it under `outputs:` of "
+                f"{self.spec.path} in reprobook.yml (step.save_figure(fig, \"<stem>\") writes "
+                "figures/<stem>.svg and figures/<stem>.pdf, and figures/<stem>.csv with data=)")
         path = self.output_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         self._written.append(relative)
@@ -158,16 +173,22 @@ class Step:
         }
         return formatted
 
+    def _recorded(self, key: str) -> dict:
+        if key not in self._facts:
+            raise StepKeyError(f"fact '{key}' is not recorded (yet) by {self.spec.path}"
+                                  f"{did_you_mean(key, self._facts)}")
+        return self._facts[key]
+
     def value(self, key: str):
         """The raw value of a fact this notebook already recorded."""
-        return self._facts[key]["value"]
+        return self._recorded(key)["value"]
 
     def label(self, key: str) -> str:
         """The label of a fact this notebook already recorded: the one it
         was given, else the one the ledger makes from its key."""
         from .ledger import label_of
 
-        return label_of(key, self._facts[key])
+        return label_of(key, self._recorded(key))
 
     def check(self, key: str, *, verdict: str, claim: str, finding: str,
               facts: list[str] = (), label: str | None = None) -> dict:
@@ -252,10 +273,14 @@ class Step:
         """Write the recorded facts; the engine reads them after the run."""
         missing = [o for o in self.spec.outputs if o not in self._written]
         if missing:
-            raise RuntimeError(f"{self.spec.path} declared outputs it did not write: {missing}")
-        unknown = [k for c in self._checks.values() for k in c["facts"] if k not in self._facts]
+            raise RuntimeError(f"{self.spec.path} declared outputs it did not write: {missing} "
+                               "(write them through Step: step.save_figure, step.save_table or "
+                               "step.output_path)")
+        unknown = [f"'{k}'{did_you_mean(k, self._facts)}" for c in self._checks.values()
+                   for k in c["facts"] if k not in self._facts]
         if unknown:
-            raise KeyError(f"checks refer to facts this notebook did not record: {unknown}")
+            raise StepKeyError("checks refer to facts this notebook did not record: "
+                                  + ", ".join(unknown))
         for name, content in ((FACTS_FILE, self._facts), (CHECKS_FILE, self._checks)):
             (self.output_dir / name).write_text(
                 json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n",

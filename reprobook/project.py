@@ -205,7 +205,9 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     (Quarto's project profiles; we use them for editions)."""
     root = find_root(root)
     quarto = _read_yaml(root / QUARTO_FILE)
-    engine = _read_yaml(root / ENGINE_FILE)
+    # A Quarto book without notebooks needs no reprobook.yml: no notebooks,
+    # no data package, the defaults for everything else.
+    engine = _read_yaml(root / ENGINE_FILE) if (root / ENGINE_FILE).exists() else {}
     profile = active_profile(root, quarto, profile)
     engine_label = ENGINE_FILE
     for name in (profile or "").split(","):
@@ -267,7 +269,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     if (root / output_dir).resolve() == root.resolve():
         raise ConfigError(f"{QUARTO_FILE}: project.output-dir must be a folder inside the "
                           "project, not the project itself (it is replaced on every build)")
-    pdf = str(engine.get("pdf", "book.pdf"))
+    pdf = str(engine.get("pdf") or "book.pdf")  # null: as if absent
     if Path(pdf).name != pdf or pdf in (".", ".."):
         raise ConfigError(f"{engine_label}: pdf must be a file name, without folders: {pdf!r}")
 
@@ -281,7 +283,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         chapters=tuple(chapters),
         formats=tuple((quarto.get("format") or {"html": {}}).keys()),
         output_dir=output_dir,
-        datapackage=inside(root, str(engine.get("datapackage", "data/raw/datapackage.json")),
+        datapackage=inside(root, str(engine.get("datapackage") or "data/raw/datapackage.json"),
                            f"{engine_label}: datapackage"),
         notebooks=tuple(notebooks),
         pdf_name=pdf,

@@ -90,6 +90,18 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(error, os.strerror(error), str(b))
 
 
+def make_world_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644 whatever the umask: under umask 077 the
+    site came out 0700/0600, which a web server running as another user
+    cannot serve."""
+    for parent, dirs, files in os.walk(folder):
+        os.chmod(parent, 0o755)
+        for name in files:
+            path = os.path.join(parent, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o644)
+
+
 def swap_in(new_site: Path, site: Path) -> None:
     """Publish `new_site` (a folder on the same filesystem) as `site`.
 
@@ -101,6 +113,7 @@ def swap_in(new_site: Path, site: Path) -> None:
     exchange is not supported, two renames with the old site under a side
     name in between; if the second fails the old site is put back, and a
     crash between them is recovered by the next build (recover_site)."""
+    make_world_readable(new_site)
     recover_site(site)  # never delete the only copy of a site
     if not site.exists():
         new_site.rename(site)  # one rename: atomic

@@ -48,10 +48,22 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def has_data_package(project: Project) -> bool:
+    return (project.root / project.datapackage).is_file()
+
+
 def load_descriptor(project: Project) -> dict:
+    """The data package's descriptor. A book whose notebooks read no data
+    (or that has none) needs none: it then has an empty data package."""
     path = project.root / project.datapackage
     if not path.is_file():
-        raise DataError(f"data descriptor {project.datapackage} is missing")
+        readers = [nb.path for nb in project.notebooks if nb.inputs]
+        if not readers:
+            return {"resources": []}
+        raise DataError(f"data descriptor {project.datapackage} is missing, and "
+                        f"{', '.join(readers)} declare(s) inputs from it: describe the raw files "
+                        "there (see the README's 'How to add a data file'), then run "
+                        "`reprobook data rehash`")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -322,6 +334,8 @@ def validate(project: Project) -> list[Problem]:
     """All problems with the raw data; an empty list means it is valid.
     A resource path outside the project is a DataError, raised at once."""
     descriptor = load_descriptor(project)
+    if not has_data_package(project):
+        return []  # no data, nothing to check
     resource_paths(project)
     problems = _metadata_problems(project, descriptor)
     if any(p.message == "file is missing" for p in problems):
@@ -371,6 +385,9 @@ def rehash(project: Project) -> list[str]:
     names of the resources whose checksum changed."""
     path = project.root / project.datapackage
     descriptor = load_descriptor(project)
+    if not has_data_package(project):
+        raise DataError(f"no data package: {project.datapackage} does not exist, so there are no "
+                        "checksums to record (describe the raw files there first)")
     files = [resource_file(project, r, i) for i, r in enumerate(_resources(project, descriptor))]
     missing = [f"  - resource '{r['name']}': {file.relative_to(project.root)}"
                for r, file in zip(descriptor["resources"], files) if not file.is_file()]

@@ -80,38 +80,77 @@ def check_published_site(project: Project, registry) -> list[str]:
 
 
 def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]]:
-    """Returns (edition label, differences); no differences = the published
-    files match their manifests and the rebuild of the edition is
-    byte-identical to its manifest."""
+    """Returns (what was verified, differences); no differences = the
+    published files match their manifests and the rebuild is byte-identical
+    to them. Without `edition`, every edition of an editions site is
+    rebuilt (one build, as a fresh clone's `reprobook build` makes them) and
+    compared, and so is the site root's manifest: replacing an older
+    edition's PDF together with its manifests is caught too."""
     from .build import build
-    from .editions import latest, load_editions
-    from .publish import project_lock
+    from .editions import load_editions
 
     registry = load_editions(project.root)
-    if registry:
-        number = edition or latest(registry).number
-        published = project.site_dir / number / manifest.MANIFEST
-    else:
-        number = None
-        published = project.site_dir / manifest.MANIFEST
+    numbers = [edition] if edition else [e.number for e in registry]
+    folders = {n: project.site_dir / n for n in numbers} if registry else {None: project.site_dir}
     # Hashed holding the project lock: not while a build swaps the site.
+    from .publish import project_lock
+
     with project_lock(project):
-        if not published.is_file():
-            raise BuildError(f"no published manifest at {published.relative_to(project.root)}: "
-                             "build first")
-        expected = json.loads(published.read_text())
+        expected = {}
+        for number, folder in folders.items():
+            published = folder / manifest.MANIFEST
+            if not published.is_file():
+                raise BuildError(f"no published manifest at {published.relative_to(project.root)}: "
+                                 "build first")
+            expected[number] = json.loads(published.read_text())
+        root_expected = None
+        if registry and not edition:
+            root_path = project.site_dir / manifest.MANIFEST
+            root_expected = json.loads(root_path.read_text()) if root_path.is_file() else None
         # What readers get now: a file edited (or added, or removed) after
         # publication is named even if the rebuild matches the manifest.
         tampered = check_published_site(project, registry)
+    label = ("the publication" if not registry else
+             f"edition {numbers[0]}" if len(numbers) == 1 else f"editions {', '.join(numbers)}")
     with tempfile.TemporaryDirectory(prefix="reprobook-verify-") as tmp:
         copy = load_project(copy_source(project, Path(tmp) / "project"), profile=project.profile)
+        problems = list(tampered)
         # Inputs first: a changed raw file is named even if it no longer validates.
-        current_inputs = manifest.inputs_of(copy)
-        input_diffs = manifest.compare({**expected, "outputs": {}, "tools": {}},
-                                       {"inputs": current_inputs, "outputs": {}, "tools": {}})
+        for number, want in expected.items():
+            current = load_project(copy.root, profile=_profile_of(registry, number, copy.profile))
+            problems += _prefixed(number, len(expected), manifest.compare(
+                {**want, "outputs": {}, "tools": {}},
+                {"inputs": manifest.inputs_of(current), "outputs": {}, "tools": {}}))
         try:
-            result = build(copy, edition=number, renderer="builtin")
+            with manifest.replayed_build_environment(next(iter(expected.values()))):
+                result = build(copy, edition=edition, renderer="builtin")
         except BuildError as exc:
-            return number or "", [*tampered, *input_diffs, f"rebuild failed: {exc}"]
-        actual = json.loads((result.output_dir / manifest.MANIFEST).read_text())
-    return number or "", [*tampered, *manifest.compare(expected, actual)]
+            return label, [*problems, f"rebuild failed: {exc}"]
+        for number, want in expected.items():
+            folder = copy.site_dir / number if number else result.output_dir
+            actual = json.loads((folder / manifest.MANIFEST).read_text())
+            problems += _prefixed(number, len(expected),
+                                  [p for p in manifest.compare(want, actual)
+                                   if not p.startswith("input ")])
+        if root_expected is not None:
+            actual_root = json.loads((copy.site_dir / manifest.MANIFEST).read_text())
+            problems += [f"site root: {p}" for p in _compare_outputs(root_expected, actual_root)]
+    return label, problems
+
+
+def _profile_of(registry, number: str | None, default: str | None) -> str | None:
+    for ed in registry:
+        if ed.number == number:
+            return ed.profile
+    return default
+
+
+def _prefixed(number: str | None, count: int, lines: list[str]) -> list[str]:
+    return [f"edition {number}: {line}" for line in lines] if number and count > 1 else lines
+
+
+def _compare_outputs(expected: dict, actual: dict) -> list[str]:
+    want, got = expected.get("outputs", {}), actual.get("outputs", {})
+    return [f"output {name}: " + ("missing" if name not in got else "new" if name not in want
+                                  else "differs")
+            for name in sorted(set(want) | set(got)) if want.get(name) != got.get(name)]

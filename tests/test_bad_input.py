@@ -114,7 +114,7 @@ def test_failing_cell_names_notebook_and_cell_and_keeps_site(mini):
     with pytest.raises(NotebookError) as info:
         build(mini)
     message = str(info.value)
-    assert "notebooks/b.ipynb: cell 3 failed" in message
+    assert "notebooks/b.ipynb: code cell 3 failed" in message
     assert "ZeroDivisionError" in message
     assert site_fingerprint(mini.site_dir) == before
 

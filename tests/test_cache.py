@@ -85,3 +85,78 @@ def test_every_engine_file_in_the_key_exists():
     from reprobook.pipeline.cache import ENGINE_ROOT, NOTEBOOK_ENGINE_FILES
 
     assert [n for n in NOTEBOOK_ENGINE_FILES if not (ENGINE_ROOT / n).is_file()] == []
+
+
+# ------------------------------------------------- the cache trusts a record, not itself
+def _edit_prose(mini):
+    """A change that makes the next build plan again (an unchanged tree
+    stops at the no-op check, before any cache entry is read)."""
+    chapter = mini.root / "chapters/two.qmd"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence.\n")
+
+
+def test_a_fact_edited_inside_the_cache_is_recomputed_not_published(mini):
+    import json
+
+    from reprobook.pipeline.cache import cache_dir
+
+    first = build(mini)
+    assert first.facts["alpha.total"]["text"] == "3,500"
+    facts_file = cache_dir(mini, "a") / "outputs" / "facts.json"
+    text = facts_file.read_text()
+    assert "3,500" in text
+    facts_file.write_text(text.replace("3,500", "5,300"))
+    _edit_prose(mini)
+    runs = {r.spec.name: r for r in plan(mini)}
+    assert runs["a"].reasons == ["cached files changed since the run that made them: outputs/facts.json"]
+    assert not runs["b"].needed
+    result = build(mini)
+    assert result.executed == ["a"]
+    published = json.loads((result.output_dir / "facts.json").read_text())
+    assert "5,300" not in json.dumps(published) and "3,500" in json.dumps(published)
+    assert "5,300" not in (result.output_dir / "chapters/one.html").read_text()
+
+
+def test_a_deleted_executed_notebook_is_recomputed(mini):
+    from reprobook.pipeline.cache import cache_dir
+
+    build(mini)
+    (cache_dir(mini, "b") / "executed.ipynb").unlink()
+    _edit_prose(mini)
+    runs = {r.spec.name: r for r in plan(mini)}
+    assert runs["b"].reasons == ["cached files changed since the run that made them: executed.ipynb"]
+    result = build(mini)
+    assert result.executed == ["b"]
+    assert (result.output_dir / "notebooks/b.html").is_file()
+
+
+def test_a_memo_entry_edited_with_its_own_checksum_recomputed_is_not_used(mini):
+    """The renderer's memo: an HTML result edited, its sha256 header made
+    to match again, is rejected (the entries carry an HMAC under a secret
+    kept outside them) and the page is rendered afresh."""
+    import hashlib
+
+    first = build(mini)
+    page = first.output_dir / "chapters/one.html"
+    assert "3,500" in page.read_text()
+    edited = 0
+    for entry in (mini.work_dir / "cache/memo/pandoc").rglob("*"):
+        if not entry.is_file():
+            continue
+        header, _, data = entry.read_bytes().partition(b"\n")
+        if b"3,500" in data and b"Alpha total" in data:
+            data = data.replace(b"3,500", b"9,999")
+            entry.write_bytes(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+            edited += 1
+    assert edited
+    _edit_prose(mini)
+    lines = []
+
+    class Lines:
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: lines.append(" ".join(map(str, args)))
+
+    result = build(mini, reporter=Lines())
+    assert "9,999" not in page.read_text() and "3,500" in page.read_text()
+    assert any("damaged or edited entries recomputed: pandoc" in line for line in lines), lines
+    assert result.recomputed

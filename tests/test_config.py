@@ -17,7 +17,7 @@ from reprobook.project import load_project
 @pytest.mark.parametrize("edit, message", [
     (("highlights:", "higlights:"), "reprobook.yml: unknown key 'higlights' (did you mean 'highlights'?)"),
     (("    outputs:", "    output:"), "notebooks[0]: unknown key 'output' (did you mean 'outputs'?)"),
-    (("pdf: mini.pdf", "pdf: [mini.pdf]"), "reprobook.yml.pdf: expected text"),
+    (("pdf: mini.pdf", "pdf: [mini.pdf]"), "reprobook.yml: pdf: expected text"),
 ])
 def test_engine_config_typos_are_errors(tmp_path, edit, message):
     from .conftest import make_mini_project
@@ -42,7 +42,7 @@ def test_editions_registry_typo_is_an_error(tmp_path):
     (tmp_path / "editions.yml").write_text(
         "editions:\n  - number: '1.0'\n    date: '2025-01-01'\n    title: T\n    status: current\n"
         "    summary: S\n    pin: {}\n")
-    with pytest.raises(ConfigError, match=r"editions.yml.editions\[0\]: unknown key 'pin' \(did you mean 'pins'\?\)"):
+    with pytest.raises(ConfigError, match=r"editions.yml: editions\[0\]: unknown key 'pin' \(did you mean 'pins'\?\)"):
         load_editions(tmp_path)
 
 

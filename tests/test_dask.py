@@ -185,8 +185,12 @@ def test_a_failing_cell_is_reported_not_retried(tmp_path, cluster):
     started = time.monotonic()
     with pytest.raises(NotebookError) as info:
         check(project, scheduler=cluster.address)
-    assert "notebooks/b.ipynb: cell 3 failed" in str(info.value)
+    assert "notebooks/b.ipynb: code cell 3 failed" in str(info.value)
     assert "ZeroDivisionError" in str(info.value)
+    # the worker's traceback, written on this machine where the message says
+    log = project.work_dir / "logs/b.log"
+    assert f"whole traceback: {log}" in str(info.value)
+    assert "Traceback" in log.read_text() or "ZeroDivisionError" in log.read_text()
     assert time.monotonic() - started < 30
 
 

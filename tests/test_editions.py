@@ -167,7 +167,7 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     assert (root / "_site/1.0/manifest.json").is_file()
 
     number, differences = verify(project)
-    assert (number, differences) == ("1.0", [])
+    assert (number, differences) == ("edition 1.0", [])
 
     # Tampering outside the edition folder, and an edition page rewritten
     # together with its manifest: the root manifest names both, the rebuild
@@ -197,7 +197,7 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     content[-2] ^= 0x01  # "2500" -> "2501": one byte, still valid CSV
     data.write_bytes(bytes(content))
     number, differences = verify(load_project(changed))
-    assert number == "1.0"
+    assert number == "edition 1.0"
     assert any("data/raw/alpha.csv" in d for d in differences), differences
     assert not any("beta.csv" in d for d in differences), differences
 
@@ -238,7 +238,27 @@ def test_an_edition_built_alone_is_the_edition_built_with_the_others(tmp_path):
     assert "changes.html" in full
     assert single == full
     assert (alone / "_site/1.0/index.html").is_file()  # the switcher's other edition exists
-    assert verify(project) == ("1.1", [])
+    assert verify(project) == ("editions 1.0, 1.1", [])
+    assert verify(project, "1.1") == ("edition 1.1", [])
+
+    # An older edition's PDF replaced by another valid PDF, with its own and
+    # the root manifest made to match: the published files agree with their
+    # manifests, so only the rebuild of every edition can tell.
+    site = root / "_site"
+    pdfs = sorted(site.glob("1.*/*.pdf"))
+    old_pdf, new_pdf = pdfs[0], pdfs[1]
+    assert old_pdf.parent.name == "1.0"
+    old_pdf.write_bytes(new_pdf.read_bytes())
+    edition_manifest = json.loads((site / "1.0/manifest.json").read_text())
+    edition_manifest["outputs"][old_pdf.name] = hashlib.sha256(old_pdf.read_bytes()).hexdigest()
+    (site / "1.0/manifest.json").write_text(json.dumps(edition_manifest, indent=2, sort_keys=True) + "\n")
+    from reprobook import manifest as manifestlib
+    manifestlib.write_root(site, ["1.0", "1.1"])
+    assert verify(project, "1.1") == ("edition 1.1", [])  # one edition cannot see it
+    label, differences = verify(project)
+    assert label == "editions 1.0, 1.1"
+    assert differences == [f"edition 1.0: output {old_pdf.name}: differs",
+                           "site root: output 1.0/manifest.json: differs"], differences
 
 
 def test_pins_stop_a_changed_input_and_only_warn_on_the_lock(tmp_path):

@@ -24,6 +24,9 @@ import os
 import sys
 
 
+FIGURE_EXTENSIONS = (".svg", ".pdf", ".png", ".webp", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".eps")
+
+
 def _install() -> None:
     raw = os.environ.get("REPROBOOK_GUARD")
     if not raw:
@@ -35,11 +38,42 @@ def _install() -> None:
     read_dirs = tuple(policy["read_dirs"])
     write_dirs = tuple(policy["write_dirs"])
     outside_write_dirs = tuple(policy["outside_write_dirs"])
+    outputs = tuple(policy.get("outputs", ()))
     realpath = os.path.realpath
     sep = os.sep
 
     def under(path: str, folders: tuple) -> bool:
         return any(path == f or path.startswith(f + sep) for f in folders)
+
+    def write_refused(full: str, inside: bool) -> str:
+        """Why the write is refused and what to write instead: outputs
+        reach the engine only through Step, which writes them into the
+        run's own folder (a declared path written directly is refused too)."""
+        where = os.path.relpath(full, root) if inside else full
+        name = os.path.basename(full)
+        stem, ext = os.path.splitext(name)
+        declared = next((o for o in outputs if o == where), None) or \
+            next((o for o in outputs if os.path.basename(o) == name), None)
+        declare = f"under `outputs:` of {notebook} in reprobook.yml"
+        if ext.lower() in FIGURE_EXTENSIONS:
+            how = f'step.save_figure(fig, "{stem}")'
+            files = f"figures/{stem}.svg and figures/{stem}.pdf"
+        elif ext.lower() == ".md":
+            how = f'step.save_table(df, "{stem}")'
+            files = f"figures/{stem}.md and figures/{stem}.csv"
+        else:
+            how = f'step.output_path("{declared or "figures/" + name}") as the path'
+            files = declared or f"figures/{name}"
+        if declared:
+            return (f"reprobook: {notebook} writes {where} directly; a declared output is "
+                    f"collected only when written through Step: use {how}")
+        if not inside and ext.lower() not in FIGURE_EXTENSIONS:
+            return (f"reprobook: {notebook} writes {where}, which is not among its declared "
+                    "outputs: write scratch files in a temporary folder "
+                    "(tempfile.TemporaryDirectory()), outputs through step.output_path(...), "
+                    f"each declared {declare}")
+        return (f"reprobook: {notebook} writes {where}, which is not among its declared "
+                f"outputs: use {how} and declare what it writes ({files}) {declare}")
 
     def check(path, writing: bool) -> None:
         if isinstance(path, int):
@@ -52,10 +86,7 @@ def _install() -> None:
         if writing:
             if under(full, write_dirs) or (not inside and under(full, outside_write_dirs)):
                 return
-            where = os.path.relpath(full, root) if inside else full
-            raise PermissionError(
-                f"reprobook: {notebook} writes {where}, which is not among its declared "
-                "outputs (declare it under `outputs` in reprobook.yml)")
+            raise PermissionError(write_refused(full, inside))
         if not inside or full in read_files or under(full, read_dirs) or under(full, write_dirs):
             return
         raise PermissionError(

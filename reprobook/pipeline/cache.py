@@ -177,6 +177,46 @@ def lookup(project: Project, spec: NotebookSpec, key: str, parts: dict[str, str]
         return explain(cached.get("components", {}), parts)
     if not outputs_present(project, spec):
         return ["cached outputs are missing"]
+    return check_record(project, spec)
+
+
+# The run's record: the sha256 of every file of a cache entry, written when
+# the entry is committed and kept outside it, so an entry changed after its
+# run (a fact edited in outputs/facts.json, executed.ipynb deleted) is
+# noticed and recomputed, never published.
+RECORDS = ".records"
+
+
+def record_path(project: Project, spec: NotebookSpec) -> Path:
+    return project.work_dir / "cache" / RECORDS / f"{spec.name}.json"
+
+
+def entry_digests(entry: Path) -> dict[str, str]:
+    return {str(p.relative_to(entry)): sha256_of(p) for p in sorted(entry.rglob("*"))
+            if p.is_file()}
+
+
+def write_record(project: Project, spec: NotebookSpec, entry: Path) -> None:
+    path = record_path(project, spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(entry_digests(entry), handle, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def check_record(project: Project, spec: NotebookSpec) -> list[str]:
+    """Why the cached entry cannot be trusted ([] if every file is the one
+    its run wrote)."""
+    try:
+        recorded = json.loads(record_path(project, spec).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ["cached result has no record of its files (made by an older engine, or damaged)"]
+    current = entry_digests(cache_dir(project, spec))
+    changed = sorted(n for n in set(recorded) | set(current) if recorded.get(n) != current.get(n))
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        return [f"cached files changed since the run that made them: {shown}"]
     return []
 
 
@@ -224,7 +264,9 @@ def commit(project: Project, spec: NotebookSpec, scratch: Path) -> Path:
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f"old-{spec.name}-", dir=project.work_dir))
         os.rename(target, old / "entry")
+    record_path(project, spec).unlink(missing_ok=True)  # no record vouches for a half-moved entry
     os.rename(scratch, target)
+    write_record(project, spec, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return target / "outputs"

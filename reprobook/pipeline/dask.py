@@ -47,7 +47,7 @@ from ..validate import resource_paths
 from .cache import (EXECUTED_NAME, LOCK_FILE, MANIFEST_NAME, PlannedRun, commit, components,
                     engine_component, key_of, new_scratch, package_folder, upstream_file)
 from .local import OnDone, drive
-from .runner import CONFIG_FILES, run_notebook
+from .runner import CONFIG_FILES, log_failure, run_notebook
 
 RETRIES = 2  # task retries after an exception outside the notebook
 # Files at least this large are sent to the cluster once per build
@@ -72,7 +72,8 @@ def project_files(project: Project, spec: NotebookSpec) -> tuple[dict[str, Path]
     paths: set[Path] = set()
     for pattern in CONFIG_FILES:
         paths |= {p for p in root.glob(pattern) if p.is_file()}
-    paths.add(root / project.datapackage)
+    if (root / project.datapackage).is_file():
+        paths.add(root / project.datapackage)
     paths |= {root / nb.path for nb in project.notebooks}
     paths |= {root / chapter for chapter in project.chapters}
     paths |= {root / href for _, _, href in project.footer_pages}
@@ -240,7 +241,8 @@ def execute(project: Project, runs: list[PlannedRun], address: str,
         finally:
             future.release()
         if reply.get("error"):
-            raise NotebookError(reply["error"])
+            # the whole traceback goes to this machine's .reprobook/logs/
+            raise log_failure(project, run.spec, NotebookError(reply["error"], reply.get("log")))
         return _receive(project, run, reply)
 
     try:
@@ -329,7 +331,7 @@ def remote_run(job: dict) -> dict:
             run = PlannedRun(spec, job["key"], job["components"], ["sent to a Dask worker"])
             scratch = run_notebook(project, run, job["timeout"])
         except BuildError as exc:
-            return {"error": str(exc)}
+            return {"error": str(exc), "log": getattr(exc, "log", None)}
         files = {p.relative_to(scratch).as_posix(): p.read_bytes()
                  for p in sorted(scratch.rglob("*")) if p.is_file()}
         return {"files": files, "worker": where, "seconds": time.monotonic() - started}

@@ -17,6 +17,7 @@ import nbformat
 
 from .. import extras
 from ..errors import NotebookError
+from ..locale_env import tool_environment
 from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
@@ -27,13 +28,78 @@ from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, u
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _locate_failure(nb) -> tuple[int, str]:
-    for index, cell in enumerate(nb.cells, start=1):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                trace = ANSI.sub("", "\n".join(output.get("traceback", [])))
-                return index, trace
-    return 0, ""
+# IPython names a notebook cell's frames "Cell In[3], line 2".
+CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+IPYTHON_FILE = re.compile(r" \(\d+\.py, line \d+\)$", re.M)
+MAX_MESSAGE_LINES = 8  # of the exception's own message; the log has all of it
+
+
+def describe_failure(nb, path: str) -> tuple[str, str]:
+    """(message, whole traceback) for the cell of `nb` that failed. The
+    message is short: the notebook, the cell counted as Jupyter counts it
+    (the code cell's position, which is its In [n] when run from the top;
+    markdown cells do not count), its failing line, and the exception."""
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if error is None:
+            continue
+        trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
+        lines = [f"{path}: code cell {number} failed (In [{number}] when the notebook runs "
+                 "from the top; markdown cells are not counted)"]
+        frames = _cell_frames(trace, cell)
+        if frames:
+            line = frames[0][1]
+            lines.append(f"  line {line}: {_source_line(cell, line)}")
+            # raised deeper, in a function a cell defines: where
+            inner, inner_line = frames[-1]
+            if (inner, inner_line) != frames[0]:
+                where = code_cells[inner - 1] if 0 < inner <= len(code_cells) else None
+                if where is not None:
+                    lines.append(f"  raised in code cell {inner}, line {inner_line}: "
+                                 f"{_source_line(where, inner_line)}")
+        # IPython names a cell's code after a temporary file: noise here
+        evalue = IPYTHON_FILE.sub("", ANSI.sub("", str(error.get("evalue", ""))))
+        message = evalue.strip().splitlines() or [""]
+        if len(message) > MAX_MESSAGE_LINES:
+            message = message[:MAX_MESSAGE_LINES] + ["(...)"]
+        lines.append(f"  {error.get('ename', 'Error')}: {message[0][:300]}".rstrip())
+        lines += [f"    {m[:300]}" for m in message[1:]]
+        return "\n".join(lines), trace
+    return f"{path}: a cell failed", ""
+
+
+def _cell_frames(trace: str, cell) -> list[tuple[int, int]]:
+    """(execution count, line) of the notebook-cell frames the exception
+    passed through, outermost first, starting at `cell`'s own frame: those
+    of the last traceback of the chain (an exception raised while handling
+    another prints the first one above)."""
+    count = cell.get("execution_count")
+    last = trace.rfind("Traceback (most recent call last)")
+    frames = [m for m in CELL_FRAME.finditer(trace) if m.start() > last] or \
+        list(CELL_FRAME.finditer(trace))
+    found = [(int(m.group(1)), int(m.group(2))) for m in frames]
+    start = next((i for i, (n, _) in enumerate(found) if n == count), None)
+    return found[start:] if start is not None else []
+
+
+def _source_line(cell, line: int) -> str:
+    lines = cell.source.splitlines()
+    return lines[line - 1].strip()[:200] if 1 <= line <= len(lines) else "?"
+
+
+LOG_DIR = "logs"
+
+
+def log_failure(project: Project, spec: NotebookSpec, exc: NotebookError) -> NotebookError:
+    """`exc` with its whole traceback written to .reprobook/logs/<name>.log
+    and the message naming that file; unchanged when there is nothing to log."""
+    if not exc.log:
+        return exc
+    log = project.work_dir / LOG_DIR / f"{spec.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"{exc}\n\n{exc.log}\n", encoding="utf-8")
+    return NotebookError(f"{exc}\n  whole traceback: {log}")
 
 
 RUN_DIR = re.compile(r"\.reprobook/run-[^/\s'\"]+/outputs/")
@@ -91,6 +157,7 @@ def guard_policy(project: Project, spec: NotebookSpec, output_dir: Path, tmp: Pa
     return {"root": str(root), "notebook": spec.path, "read_files": sorted(read_files),
             "read_dirs": sorted(read_dirs),
             "write_dirs": sorted({real(output_dir), real(tmp)}), "tmp": real(tmp),
+            "outputs": list(spec.outputs),  # to say which writes should go through Step
             "outside_write_dirs": sorted(outside)}
 
 
@@ -101,7 +168,7 @@ def kernel_environment(output_dir: Path, profile: str | None = None,
     only in a profile's reprobook-<profile>.yml finds its own declaration.
     With `guard`, the kernel enforces the notebook's declared inputs and
     outputs (reprobook/guard/), with a private TMPDIR."""
-    env = dict(os.environ)
+    env = tool_environment()
     env.pop("QUARTO_PROFILE", None)
     if profile:
         env["QUARTO_PROFILE"] = profile
@@ -123,7 +190,11 @@ def kernel_environment(output_dir: Path, profile: str | None = None,
 def execute_one(project: Project, run: PlannedRun, timeout: int | None = None) -> Path:
     """Execute one notebook into a fresh directory; on success move the
     result into the cache and return the cache's outputs directory."""
-    return commit(project, run.spec, run_notebook(project, run, timeout))
+    try:
+        scratch = run_notebook(project, run, timeout)
+    except NotebookError as exc:
+        raise log_failure(project, run.spec, exc) from None
+    return commit(project, run.spec, scratch)
 
 
 def import_roots(project: Project, spec: NotebookSpec, folder: Path) -> tuple[str, ...]:
@@ -174,10 +245,10 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
             outputs, project.profile, guard_policy(project, spec, outputs, private_tmp),
             python_path=import_roots(project, spec, scratch / "imports")))
     except CellExecutionError as exc:
-        cell, trace = _locate_failure(nb)
+        message, trace = describe_failure(nb, spec.path)
         shutil.rmtree(scratch, ignore_errors=True)
-        text = trace or ANSI.sub('', str(exc))
-        raise NotebookError(f"{spec.path}: cell {cell} failed\n{text}{extras.hint(text)}") from None
+        # a missing geodata or Dask package: name the extra that installs it
+        raise NotebookError(message + extras.hint(message), log=trace or ANSI.sub("", str(exc))) from None
     except Exception as exc:  # kernel died, timeout, ...
         shutil.rmtree(scratch, ignore_errors=True)
         if type(exc).__name__ == "CellTimeoutError":
@@ -194,13 +265,18 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
         missing.append(f"{FACTS_FILE} (did the notebook call step.finish()?)")
     if missing:
         shutil.rmtree(scratch, ignore_errors=True)
-        raise NotebookError(f"{spec.path}: ran, but did not write its declared outputs: {missing}")
+        raise NotebookError(f"{spec.path}: ran, but did not write its declared outputs: {missing} "
+                            "(a notebook writes them through Step: step.save_figure, "
+                            "step.save_table or step.output_path)")
     undeclared = sorted(
         str(p.relative_to(outputs)) for p in outputs.rglob("*")
         if p.is_file() and str(p.relative_to(outputs)) not in {*spec.outputs, FACTS_FILE, CHECKS_FILE})
     if undeclared:
         shutil.rmtree(scratch, ignore_errors=True)
-        raise NotebookError(f"{spec.path}: wrote files it does not declare as outputs: {undeclared}")
+        raise NotebookError(f"{spec.path}: wrote files it does not declare as outputs: {undeclared} "
+                            f"(declare each under `outputs:` of {spec.path} in reprobook.yml; "
+                            "a figure through step.save_figure(fig, \"<stem>\") writes "
+                            "figures/<stem>.svg and figures/<stem>.pdf)")
 
     shutil.rmtree(private_tmp, ignore_errors=True)
     shutil.rmtree(scratch / "imports", ignore_errors=True)

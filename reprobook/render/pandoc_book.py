@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .. import memo
+from ..locale_env import tool_environment
 from ..errors import RenderError
 from ..project import Project
 from . import ast
@@ -124,8 +125,8 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None,
     binary = pandoc_binary()
 
     def compute() -> bytes:
-        proc = subprocess.run([binary, *args], input=stdin, capture_output=True,
-                              text=True, cwd=cwd)
+        proc = subprocess.run([binary, *args], input=stdin, capture_output=True, text=True,
+                              encoding="utf-8", cwd=cwd, env=tool_environment())
         if proc.returncode != 0:
             raise RenderError(f"pandoc {' '.join(args)} failed:\n{proc.stderr.strip()}")
         return proc.stdout.encode("utf-8")
@@ -627,6 +628,26 @@ def _callout(el: dict, fmt: str):
 
 
 # ------------------------------------------------------------------ HTML
+@dataclass(frozen=True)
+class Citations:
+    """What citeproc needs for every page of one render, worked out once
+    before the pages render in parallel: nothing here is written to a file,
+    so no parallel run can read another's half-written input (a `nocite`
+    file rewritten on every call once made one build print "2024a" and the
+    next "2024").
+
+    Every citeproc run lists, as `nocite`, each key cited anywhere in the
+    book (plus the book's own `nocite`): the reference page then lists every
+    entry some page links to, whichever page holds `::: {#refs}`, and each
+    page disambiguates ("2024a", "2024b") against the same set of entries as
+    the reference list does - as one citeproc run over the whole book
+    would, which is what Quarto does."""
+
+    args: tuple[str, ...]
+    nocite: dict | None  # pandoc metadata: the Cite elements to list
+    refs_chapter: "Chapter | None"
+
+
 def _bibliography_args(project: Project) -> list[str]:
     bib = project.quarto.get("bibliography")
     if not bib:
@@ -635,17 +656,68 @@ def _bibliography_args(project: Project) -> list[str]:
     # appended to the base list).
     files = [bib] if isinstance(bib, str) else list(bib)
     args = ["--citeproc", *(f"--bibliography={project.root / name}" for name in files)]
-    nocite = project.quarto.get("nocite")
-    if nocite:
-        # Parsed as Markdown from a metadata file, so `@*` is a citation.
-        meta = project.root / "_reprobook" / "nocite.yml"
-        meta.parent.mkdir(parents=True, exist_ok=True)
-        meta.write_text(yaml.safe_dump({"nocite": str(nocite)}), encoding="utf-8")
-        args.append(f"--metadata-file={meta}")
     csl = project.quarto.get("csl")
     if csl:
         args.append(f"--csl={project.root / csl}")
     return args
+
+
+def _cite_element(key: str) -> dict:
+    return {"t": "Cite", "c": [[{"citationId": key, "citationPrefix": [], "citationSuffix": [],
+                                 "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 0,
+                                 "citationHash": 0}], [{"t": "Str", "c": f"@{key}"}]]}
+
+
+def cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
+    """The bibliography keys the book's chapters cite (a cross-reference
+    such as @fig-x is a Cite to pandoc too, and is left out)."""
+    return sorted({citation["citationId"] for chapter in chapters
+                   for el in ast.iter_elements(chapter.doc["blocks"]) if el["t"] == "Cite"
+                   for citation in el["c"][0] if citation["citationId"] not in targets})
+
+
+def quarto_nocite(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> str | None:
+    """The same `nocite` for real Quarto (written into the engine's profile):
+    Quarto also runs citeproc page by page in a book's HTML, and without it
+    a page citing one of two 2024 works prints "2024" where the reference
+    list says "2024a"."""
+    keys = cited_keys(chapters, targets)
+    if not project.quarto.get("bibliography") or not keys:
+        return None
+    # Comma-separated: Quarto's book post-render reads the keys for the
+    # references page with nocite.split(",") and strips one leading "@".
+    own = str(project.quarto.get("nocite") or "").strip()
+    return ", ".join([own] * bool(own) + [f"@{k}" for k in keys])
+
+
+def _book_nocite(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> dict | None:
+    """`nocite` metadata for every citeproc run of the book: the keys its
+    chapters cite and the book's own `nocite`, parsed as Markdown so that
+    `@*` is a citation."""
+    keys = cited_keys(chapters, targets)
+    parts = []
+    own = project.quarto.get("nocite")
+    if own:
+        front = "---\n" + yaml.safe_dump({"nocite": str(own)}) + "---\n"
+        meta = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], front))["meta"]
+        if "nocite" in meta:
+            parts.append(meta["nocite"])
+    if keys:
+        inlines = []
+        for key_ in keys:
+            inlines += [_cite_element(key_), {"t": "Space"}]
+        parts.append({"t": "MetaInlines", "c": inlines[:-1]})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"t": "MetaList", "c": parts}
+
+
+def citations(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> Citations:
+    args = _bibliography_args(project)
+    if not args:
+        return Citations((), None, None)
+    return Citations(tuple(args), _book_nocite(project, chapters, targets),
+                     bibliography_page(chapters))
 
 
 def _cites(doc: dict) -> bool:
@@ -663,14 +735,17 @@ def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
     return None
 
 
-def cite_on_page(doc: dict, project: Project, refs_href: str | None) -> dict:
+def cite_on_page(doc: dict, project: Project, cites: Citations, refs_href: str | None) -> dict:
     """Run citeproc on one page's AST. With `refs_href` (the page holding
     the book's reference list), the page keeps no list of its own and its
     citations link to the entries there; pandoc alone would append a list to
     every citing page, and with suppress-bibliography it would not link."""
-    out = json.loads(run_pandoc(["-f", "json", "-t", "json", *_bibliography_args(project),
+    meta = dict(doc["meta"])
+    if cites.nocite is not None:
+        meta["nocite"] = cites.nocite
+    out = json.loads(run_pandoc(["-f", "json", "-t", "json", *cites.args,
                                  "--metadata=link-citations=true"],
-                                json.dumps(doc), cwd=project.root))
+                                json.dumps({**doc, "meta": meta}), cwd=project.root))
     if refs_href is None:
         return out
 
@@ -706,8 +781,8 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     fonts_css = publish_fonts(project.root / "fonts", assets)
-    bib_args = _bibliography_args(project)
-    refs_chapter = bibliography_page(chapters) if bib_args else None
+    cites = citations(project, chapters, targets)
+    refs_chapter = cites.refs_chapter
     extra = _parallel(lambda source: _parse_page(project, facts, source),
                       [source for _, _, source in project.footer_pages])
     # The sidebar: chapters, then the footer's centre pages (ledger, data,
@@ -744,9 +819,9 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     def to_html(chapter: Chapter) -> tuple[str, str]:
         blocks = transform(chapter, targets, "html", figure_dir, links)
         doc = {**chapter.doc, "blocks": blocks}
-        if bib_args and (chapter is refs_chapter or _cites(doc)):
+        if cites.args and (chapter is refs_chapter or _cites(doc)):
             separate = refs_chapter is not None and chapter is not refs_chapter
-            doc = cite_on_page(doc, project,
+            doc = cite_on_page(doc, project, cites,
                                _relative(chapter.page, refs_chapter.page) if separate else None)
         args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
                 f"--template={fragment}", "--wrap=none"]
@@ -824,17 +899,17 @@ def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, T
     Citations are resolved per chapter as on the web pages: every chapter
     but the one with the `#refs` div drops its own reference list and its
     citations link to `#ref-...` in the same document. With an author-date
-    style (and `nocite`, which lists every entry in every run) this prints
+    style (every run lists the book's cited keys: `Citations`) this prints
     what one citeproc run over the whole book would; a numeric style, whose
     numbers follow the order of first citation in the book, would need the
     whole book in one run."""
-    bib_args = _bibliography_args(project)
-    refs_chapter = bibliography_page(chapters) if bib_args else None
+    cites = citations(project, chapters, targets)
+    refs_chapter = cites.refs_chapter
 
     def chapter_typst(chapter: Chapter) -> str:
         doc = {**chapter.doc, "blocks": transform(chapter, targets, "typst", figure_dir, links)}
-        if bib_args and (chapter is refs_chapter or _cites(doc)):
-            doc = cite_on_page(doc, project, None if chapter is refs_chapter else "")
+        if cites.args and (chapter is refs_chapter or _cites(doc)):
+            doc = cite_on_page(doc, project, cites, None if chapter is refs_chapter else "")
         # Citations are already resolved: with `-citations` the writer
         # prints citeproc's text rather than Typst's own #cite (pandoc turns
         # the extension off by itself only when --citeproc is in the same run).

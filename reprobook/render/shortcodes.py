@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import RenderError
+from ..errors import RenderError, did_you_mean
 from ..facts import formatted
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
@@ -127,7 +127,8 @@ def substitute(text: str, facts: dict[str, dict], source: str) -> tuple[str, lis
                               "see docs/quarto-subset.md")
         key, fmt = fact_args(name, args, f"{source}:{line}")
         if key not in facts:
-            raise RenderError(f"{source}:{line}: unknown fact '{key}' in {{{{< var {key} >}}}}")
+            raise RenderError(f"{source}:{line}: unknown fact '{key}' in "
+                              f"{{{{< {name} {key} >}}}}{did_you_mean(key, facts)}")
         value = formatted(facts[key], fmt)
         if value is None:
             raise RenderError(f"{source}:{line}: fact '{key}' cannot be printed with fmt={fmt} "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .. import memo
-from ..errors import RenderError
+from ..errors import RenderError, did_you_mean
 from ..project import ENGINE_FILE, Project
 
 DATA_PAGE = "data.html"
@@ -49,7 +49,8 @@ def highlights(project: Project, facts: dict[str, dict]) -> list[Highlight]:
     out = []
     for n, (key, label, page) in enumerate(project.highlights, 1):
         if key not in facts:
-            raise RenderError(f"{ENGINE_FILE}: highlight {n} uses unknown fact '{key}'")
+            raise RenderError(f"{ENGINE_FILE}: highlight {n} uses unknown fact '{key}'"
+                              f"{did_you_mean(key, facts)}")
         out.append(Highlight(key, label, facts[key]["text"], page))
     return out
 
@@ -481,6 +482,9 @@ def publish_data(project: Project, site: Path) -> dict:
     site/data/, build site/data/<name>.zip deterministically, and return
     what the data page shows."""
     descriptor = project.root / project.datapackage
+    if not descriptor.is_file():  # a book without data: the page says so
+        return {"title": "", "description": "", "licences": [], "resources": [],
+                "archive": None, "descriptor": None}
     package = json.loads(descriptor.read_text(encoding="utf-8"))
     folder = descriptor.parent
     dest = site / "data"

@@ -181,6 +181,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                                 # page, not a standfirst under its title
                                                 # (the built-in renderer shows none)
                                                 "hide-description": True}}}
+    nocite = pandoc_book.quarto_nocite(book, chapters, targets)
+    if for_quarto and nocite:
+        engine_profile["nocite"] = nocite
     if for_quarto and ("typst" in project.formats or "pdf" in project.formats):
         engine_profile["format"]["typst"] = {"template-partials": _typst_partials(
             project, edition, generated / "typst")}

@@ -130,6 +130,12 @@ def _broken_links(site: Path) -> list[str]:
             if not page.startswith("site_libs/") for link in sitecheck.broken_links(site, page)]
 
 
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(path).pages)
+
+
 def _text(page: Path) -> str:
     return " ".join(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text().split())
 
@@ -166,8 +172,7 @@ def test_new_report_builds_and_passes_its_own_tests(installed, report):
     assert "The Grammar of Graphics" in _text(site / "references.html")
     assert "synthetic illustrative example" in _text(site / "index.html")
     assert _broken_links(site) == []
-    from pypdf import PdfReader
-    pdf = " ".join(p.extract_text() for p in PdfReader(site / "library-visits-1.0.pdf").pages)
+    pdf = _pdf_text(site / "library-visits-1.0.pdf")
     assert "The Grammar of Graphics" in pdf and f"{data.visits.sum():,}" in pdf
     installed.run(str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                   cwd=report)
@@ -197,7 +202,7 @@ def test_new_report_builds_with_real_quarto(installed, report, quarto, tmp_path)
     text = _text(site / "chapters/visits.html")
     assert f"recorded {data.visits.sum():,} visits" in text and "Figure 1.1" in text
     assert "The Grammar of Graphics" in _text(site / "references.html")
-    assert (site / "library-visits-1.0.pdf").is_file()
+    assert "The Grammar of Graphics" in _pdf_text(site / "library-visits-1.0.pdf")
     assert _broken_links(site) == []
     installed.run(str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                   cwd=root)

@@ -112,6 +112,52 @@ def measure(args, rows: dict[str, list[float]], tmp: Path, index: int) -> None:
     rows["notebook stage: plain Python scripts (floor)"].append(time.perf_counter() - start)
 
 
+# ------------------------------------------------------------ book scaling
+def plain_book(root: Path, chapters: int) -> Path:
+    """A generated book of `chapters` plain chapters (prose, sections and
+    cross-references to other chapters; no notebooks, no data): a
+    synthetic benchmark fixture, never published."""
+    (root / "chapters").mkdir(parents=True)
+    (root / "data/raw").mkdir(parents=True)
+    (root / "data/raw/datapackage.json").write_text(json.dumps(
+        {"name": "plain", "licenses": [{"name": "CC0-1.0"}], "resources": []}))
+    names = [f"chapters/c{i:04d}.qmd" for i in range(1, chapters + 1)]
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\n  output-dir: _site\nbook:\n  title: Plain\n"
+        "  date: '2024-01-02'\n  chapters:\n    - index.qmd\n"
+        + "".join(f"    - {n}\n" for n in names) + "format:\n  html: {}\n  typst: {}\n")
+    (root / "reprobook.yml").write_text("datapackage: data/raw/datapackage.json\npdf: plain.pdf\n")
+    (root / "index.qmd").write_text("---\ntitle: Plain\n---\n\nA generated book.\n")
+    for i, name in enumerate(names, 1):
+        other = [j for j in (i - 1, i + 1, (i * 7) % chapters + 1) if 1 <= j <= chapters and j != i]
+        refs = ", ".join(f"@sec-c{j}" for j in other)
+        prose = " ".join(f"Sentence {k} of chapter {i} says something plain." for k in range(12))
+        (root / name).write_text(
+            f"# Chapter {i} {{#sec-c{i}}}\n\n{prose}\n\nSee {refs}.\n\n"
+            f"## Part one {{#sec-c{i}-a}}\n\n{prose}\n\n## Part two {{#sec-c{i}-b}}\n\n"
+            f"{prose} As @sec-c{i}-a said.\n")
+    return root
+
+
+def scaling(sizes: list[int], tmp: Path, pdf: bool) -> list[tuple[int, float, float]]:
+    """(chapters, cold build s, one-chapter edit s) for each size; `pdf`:
+    the full build, else the preview's HTML-only build (in process)."""
+    from reprobook.build import build as build_book
+
+    out = []
+    for n in sizes:
+        root = plain_book(tmp / f"plain-{n}-{'pdf' if pdf else 'html'}", n)
+        start = time.perf_counter()
+        build_book(load_project(root), renderer="builtin", pdf=pdf)
+        cold = time.perf_counter() - start
+        chapter = root / "chapters/c0002.qmd"
+        chapter.write_text(chapter.read_text().replace("Sentence 3 ", "Sentence three ", 1))
+        start = time.perf_counter()
+        build_book(load_project(root), renderer="builtin", pdf=pdf)
+        out.append((n, cold, time.perf_counter() - start))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)

@@ -866,7 +866,8 @@ def font_paths(project: Project) -> list[Path]:
 # ------------------------------------------------------------------ entry
 def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
            context: dict, timestamp: int,
-           parsed: tuple[list[Chapter], dict[str, Target]] | None = None) -> dict:
+           parsed: tuple[list[Chapter], dict[str, Target]] | None = None,
+           pdf: bool = True) -> dict:
     """Render the staged book `project` (stage.py) into `site`: one HTML page
     per chapter and footer page, and one PDF of the chapters. `parsed`: the
     chapters and targets staging already read from the same files."""
@@ -877,9 +878,9 @@ def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], si
     links = book_links(project, chapters)
     figure_dir = project.root / "figures"
     pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
-    pdf = None
-    if "typst" in project.formats or "pdf" in project.formats:
-        pdf = render_pdf(project, chapters, targets, project.root, figure_dir,
-                         site / context["pdf_name"], context, timestamp, links)
-    return {"pages": pages, "pdf": pdf,
+    pdf_path = None
+    if pdf and ("typst" in project.formats or "pdf" in project.formats):
+        pdf_path = render_pdf(project, chapters, targets, project.root, figure_dir,
+                              site / context["pdf_name"], context, timestamp, links)
+    return {"pages": pages, "pdf": pdf_path,
             "facts_used": {c.source: c.facts_used for c in chapters}}

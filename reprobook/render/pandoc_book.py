@@ -698,6 +698,8 @@ def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapte
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
                 links: BookLinks) -> list[Path]:
+    from markupsafe import Markup
+
     from .pages import environment
 
     env = environment()
@@ -722,20 +724,52 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     written = []
     search: list[dict] = []
 
+    # Every page carries the whole sidebar, so the site's bytes grow with the
+    # square of its pages. The sidebar's links are the same for every page
+    # of a folder: computed once per folder; and a page whose inputs are all
+    # unchanged (its body, that sidebar, the book's metadata, the templates)
+    # is reused from the cache, not rendered again. A one-chapter edit thus
+    # renders one page, not every page with every link.
+    position = {p: i for i, (_, _, p) in enumerate(pages)}
+    sidebars: dict[str, tuple[list[dict], list[str], str]] = {}
+    shared = memo.key(_templates_digest(), _project_digest(project),
+                      json.dumps(context, sort_keys=True, default=repr), str(fonts_css),
+                      json.dumps(footer, sort_keys=True))
+    sidebar_item = env.get_template("sidebar.html").module.item
+
+    def sidebar(folder: str) -> tuple[list[dict], list[str], str]:
+        """The sidebar's entries as seen from `folder`, each rendered (not
+        current), and their digest."""
+        if folder not in sidebars:
+            entries = [{"title": t, "number": n, "current": False,
+                        "href": str(PurePosixPath(_relpath(PurePosixPath(p), PurePosixPath(folder))))}
+                       for t, n, p in pages]
+            sidebars[folder] = (entries, [str(sidebar_item(e)) for e in entries],
+                                memo.key(json.dumps(entries)))
+        return sidebars[folder]
+
     def write_page(page: str, title: str, body: str, toc: str,
                    scripts: tuple[str, ...] = (), description: str = "") -> None:
-        index = next((i for i, (_, _, p) in enumerate(pages) if p == page), None)
-        root = sitelib.root_of(page)
-        nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
-               for i, (t, n, p) in enumerate(pages)]
-        listed = index is not None
-        rendered = page_template.render(
-            project=project, title=title, body=body, toc=toc, nav=nav, page=page, root=root,
-            prev=nav[index - 1] if listed and index > 0 else None,
-            next=nav[index + 1] if listed and index + 1 < len(pages) else None,
-            footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
-            fonts_css=fonts_css, scripts=scripts, description=description, **context)
-        rendered = mark_languages(rendered)
+        entries, rendered_entries, entries_key = sidebar(str(PurePosixPath(page).parent))
+        index = position.get(page)
+
+        def compute() -> bytes:
+            items = list(rendered_entries)
+            if index is not None:
+                items[index] = str(sidebar_item({**entries[index], "current": True}))
+            listed = index is not None
+            rendered = page_template.render(
+                project=project, title=title, body=body, toc=toc, page=page,
+                sidebar=Markup("".join(items)), root=sitelib.root_of(page),
+                prev=entries[index - 1] if listed and index > 0 else None,
+                next=entries[index + 1] if listed and index + 1 < len(pages) else None,
+                footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
+                fonts_css=fonts_css, scripts=scripts, description=description, **context)
+            return mark_languages(rendered).encode("utf-8")
+
+        key = memo.key(shared, entries_key, page, title, body, toc, json.dumps(scripts),
+                       description, str(index))
+        rendered = memo.cached("page", key, compute).decode("utf-8")
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered, encoding="utf-8")
@@ -772,6 +806,22 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                  "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
+
+
+@functools.lru_cache(maxsize=1)
+def _templates_digest() -> str:
+    """The page templates' contents (a cached page is stale when they change)."""
+    files = sorted(TEMPLATES.glob("*.html"))
+    return memo.key(*(p.name for p in files), *files)
+
+
+def _project_digest(project: Project) -> str:
+    """What the page template may read of the project (its root, a scratch
+    folder that differs every build, excepted)."""
+    import dataclasses
+
+    return memo.key(repr(dataclasses.replace(project, root=Path("."))),
+                    json.dumps([project.quarto, project.original], sort_keys=True, default=str))
 
 
 def _insert_page_notes(project: Project, page: str, body: str) -> str:

@@ -139,7 +139,7 @@ def plain_book(root: Path, chapters: int) -> Path:
     return root
 
 
-def scaling(sizes: list[int], tmp: Path, pdf: bool) -> list[tuple[int, float, float]]:
+def scaling(sizes: list[int], tmp: Path, pdf: bool, repeat: int = 3) -> list[tuple[int, float, float]]:
     """(chapters, cold build s, one-chapter edit s) for each size; `pdf`:
     the full build, else the preview's HTML-only build (in process)."""
     from reprobook.build import build as build_book
@@ -150,11 +150,14 @@ def scaling(sizes: list[int], tmp: Path, pdf: bool) -> list[tuple[int, float, fl
         start = time.perf_counter()
         build_book(load_project(root), renderer="builtin", pdf=pdf)
         cold = time.perf_counter() - start
-        chapter = root / "chapters/c0002.qmd"
-        chapter.write_text(chapter.read_text().replace("Sentence 3 ", "Sentence three ", 1))
-        start = time.perf_counter()
-        build_book(load_project(root), renderer="builtin", pdf=pdf)
-        out.append((n, cold, time.perf_counter() - start))
+        edits = []
+        for run in range(repeat):  # the fastest of `repeat` edits: the machine may be busy
+            chapter = root / "chapters/c0002.qmd"
+            chapter.write_text(chapter.read_text().replace("Sentence 3 ", f"Sentence 3 (edit {run}) ", 1))
+            start = time.perf_counter()
+            build_book(load_project(root), renderer="builtin", pdf=pdf)
+            edits.append(time.perf_counter() - start)
+        out.append((n, cold, min(edits)))
     return out
 
 

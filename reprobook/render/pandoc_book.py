@@ -31,7 +31,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -142,6 +142,10 @@ class Chapter:
     title: str = ""
     facts_used: list[str] = field(default_factory=list)
     uses: list[ledger.Use] = field(default_factory=list)  # filled by the HTML transform
+    # The digest of the chapter's parsed source (pandoc's AST as text): what
+    # is derived from the AST alone is cached under it, so a rebuild walks
+    # only the ASTs of chapters that changed (see _derived).
+    digest: str = ""
 
     @property
     def page(self) -> str:
@@ -151,8 +155,9 @@ class Chapter:
     def has_refs(self) -> bool:
         """Whether the chapter holds the `::: {#refs}` div (asked by the web
         and the PDF renderer: the walk is made once)."""
-        return any(el["t"] == "Div" and el["c"][0][0] == "refs"
-                   for el in ast.iter_elements(self.doc["blocks"]))
+        return _derived(self, "has-refs", lambda: any(
+            el["t"] == "Div" and el["c"][0][0] == "refs"
+            for el in ast.iter_elements(self.doc["blocks"])))
 
     @property
     def description(self) -> str:
@@ -190,18 +195,30 @@ def _parallel(fn, items: list) -> list:
         return list(pool.map(fn, items))
 
 
-def _read_chapter(project: Project, facts: dict[str, dict], source: str) -> tuple[dict, list[str]]:
+def _read_chapter(project: Project, facts: dict[str, dict], source: str
+                  ) -> tuple[dict, list[str], str]:
     path = project.root / source
     text = expand_includes(path.read_text(encoding="utf-8"), path, source)
     text, used = substitute(text, facts, source)
-    return json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text)), used
+    parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
+    return json.loads(parsed), used, memo.key(source, parsed)
+
+
+def _derived(chapter: Chapter, what: str, compute, *depends: str):
+    """`compute()` (a JSON value derived from the chapter's AST and from
+    `depends`), cached under the chapter's digest: at 640 chapters the
+    walks over every AST cost seconds per build, though one chapter changed."""
+    if not chapter.digest:
+        return compute()
+    key = memo.key("derived", what, chapter.digest, *depends)
+    return json.loads(memo.cached("derived", key, lambda: json.dumps(compute()).encode()))
 
 
 def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
     chapters = []
     number = 0
     parsed = _parallel(lambda source: _read_chapter(project, facts, source), list(project.chapters))
-    for source, (doc, used) in zip(project.chapters, parsed):
+    for source, (doc, used, digest) in zip(project.chapters, parsed):
         is_index = PurePosixPath(source).name == "index.qmd"
         doc = _promote_title(doc, is_index)
         # Like the index, a chapter whose title is marked {.unnumbered}
@@ -211,7 +228,8 @@ def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
             doc = {**doc, "blocks": ast.walk(doc["blocks"], _unnumber)}
         if not unnumbered:
             number += 1
-        chapter = Chapter(source, None if unnumbered else number, doc, facts_used=used)
+        chapter = Chapter(source, None if unnumbered else number, doc, facts_used=used,
+                          digest=digest)
         chapter.title = _first_heading(doc) or source
         chapters.append(chapter)
     return chapters
@@ -259,53 +277,66 @@ def number_targets(chapters: list[Chapter]) -> dict[str, Target]:
     their chapter. Floats in an unnumbered page count on their own (1, 2)."""
     targets: dict[str, Target] = {}
     for chapter in chapters:
-        counts = {kind: 0 for kind in FLOAT_KINDS}
-        section = [chapter.number or 0, 0, 0, 0, 0, 0]
-        for el in ast.iter_elements(chapter.doc["blocks"]):
-            kind = el["t"]
-            if kind == "Header":
-                level, (ident, classes, _), _ = el["c"]
-                if chapter.number and "unnumbered" not in classes and level > 1:
-                    section[level - 1] += 1
-                    section[level:] = [0] * (len(section) - level)
-                label = None
-                if ident.startswith("sec-"):
-                    title = ast.stringify(el["c"][2])
-                    if chapter.number is None or "unnumbered" in classes:
-                        label = caption = title
-                    else:
-                        number = (str(chapter.number) if level == 1
-                                  else ".".join(str(n) for n in section[:level]))
-                        label = f"Chapter {number}" if level == 1 else f"Section {number}"
-                        caption = f"{number} {title}"
-                    _add(targets, ident, Target(label, chapter.page, ident, caption), chapter)
-            elif kind in ("Figure", "Table"):
-                ident = el["c"][0][0]
-                if kind == "Table" and not ident and not _has_caption(el):
-                    continue  # a plain table, not a numbered float
-                prefix = ident.split("-")[0] if "-" in ident else ""
-                allowed = ("fig", "map") if kind == "Figure" else ("tbl",)
-                if prefix not in allowed:
-                    wanted = " or ".join(f"'{a}-'" for a in allowed)
-                    raise RenderError(f"{chapter.source}: every {kind.lower()} needs an id "
-                                      f"starting with {wanted} (found '{ident or 'none'}')")
-                counts[prefix] += 1
-                number = (f"{chapter.number}.{counts[prefix]}" if chapter.number
-                          else str(counts[prefix]))
-                _add(targets, ident, Target(f"{XREF_KINDS[prefix]} {number}", chapter.page, ident),
-                     chapter)
+        found = _derived(chapter, "targets", lambda: [
+            [ident, *astuple(target)] for ident, target in _chapter_targets(chapter)],
+            str(chapter.number), chapter.page)
+        for ident, *fields in found:
+            _add(targets, ident, Target(*fields), chapter)
     return targets
+
+
+def _chapter_targets(chapter: Chapter) -> list[tuple[str, Target]]:
+    """The numbered targets of one chapter, in order."""
+    out: list[tuple[str, Target]] = []
+    counts = {kind: 0 for kind in FLOAT_KINDS}
+    section = [chapter.number or 0, 0, 0, 0, 0, 0]
+    for el in ast.iter_elements(chapter.doc["blocks"]):
+        kind = el["t"]
+        if kind == "Header":
+            level, (ident, classes, _), _ = el["c"]
+            if chapter.number and "unnumbered" not in classes and level > 1:
+                section[level - 1] += 1
+                section[level:] = [0] * (len(section) - level)
+            label = None
+            if ident.startswith("sec-"):
+                title = ast.stringify(el["c"][2])
+                if chapter.number is None or "unnumbered" in classes:
+                    label = caption = title
+                else:
+                    number = (str(chapter.number) if level == 1
+                              else ".".join(str(n) for n in section[:level]))
+                    label = f"Chapter {number}" if level == 1 else f"Section {number}"
+                    caption = f"{number} {title}"
+                out.append((ident, Target(label, chapter.page, ident, caption)))
+        elif kind in ("Figure", "Table"):
+            ident = el["c"][0][0]
+            if kind == "Table" and not ident and not _has_caption(el):
+                continue  # a plain table, not a numbered float
+            prefix = ident.split("-")[0] if "-" in ident else ""
+            allowed = ("fig", "map") if kind == "Figure" else ("tbl",)
+            if prefix not in allowed:
+                wanted = " or ".join(f"'{a}-'" for a in allowed)
+                raise RenderError(f"{chapter.source}: every {kind.lower()} needs an id "
+                                  f"starting with {wanted} (found '{ident or 'none'}')")
+            counts[prefix] += 1
+            number = (f"{chapter.number}.{counts[prefix]}" if chapter.number
+                      else str(counts[prefix]))
+            out.append((ident, Target(f"{XREF_KINDS[prefix]} {number}", chapter.page, ident)))
+    return out
 
 
 def figures_of(chapter: Chapter) -> list[tuple[str, str]]:
     """(id, image source) of every figure and map of a chapter."""
-    out = []
-    for el in ast.iter_elements(chapter.doc["blocks"]):
-        if el["t"] == "Figure":
-            images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
-            if images:
-                out.append((el["c"][0][0], images[0]["c"][2][0]))
-    return out
+    def compute():
+        out = []
+        for el in ast.iter_elements(chapter.doc["blocks"]):
+            if el["t"] == "Figure":
+                images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
+                if images:
+                    out.append((el["c"][0][0], images[0]["c"][2][0]))
+        return out
+
+    return [tuple(f) for f in _derived(chapter, "figures", compute)]
 
 
 def fact_uses(project: Project, facts: dict[str, dict]
@@ -317,10 +348,22 @@ def fact_uses(project: Project, facts: dict[str, dict]
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     uses: list[ledger.Use] = []
-    for chapter in chapters:
+    every_target = targets_digest(targets)
+
+    def chapter_uses(chapter: Chapter) -> list:
         transform(chapter, targets, "html")
+        return [astuple(use) for use in chapter.uses]
+
+    for chapter in chapters:
+        chapter.uses = [ledger.Use(*use) for use in _derived(
+            chapter, "uses", lambda: chapter_uses(chapter), chapter.page, chapter.title,
+            str(chapter.number), every_target)]
         uses.extend(chapter.uses)
     return chapters, targets, uses
+
+
+def targets_digest(targets: dict[str, Target]) -> str:
+    return memo.key(json.dumps({k: astuple(t) for k, t in targets.items()}, sort_keys=True))
 
 
 def _has_caption(table: dict) -> bool:
@@ -688,9 +731,9 @@ def cite_on_page(doc: dict, project: Project, refs_href: str | None) -> dict:
 def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapter:
     """An unnumbered web page of the book that is not a chapter (the page
     footer's pages: the engine's ledger, data, changes and notebook pages)."""
-    doc, used = _read_chapter(project, facts, source)
+    doc, used, digest = _read_chapter(project, facts, source)
     doc = _promote_title(doc, is_index=True)
-    chapter = Chapter(source, None, doc, facts_used=used)
+    chapter = Chapter(source, None, doc, facts_used=used, digest=memo.key("page", digest))
     chapter.title = _first_heading(doc) or source
     return chapter
 
@@ -775,27 +818,43 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
         target.write_text(rendered, encoding="utf-8")
         written.append(target)
 
+    # What a page's HTML depends on besides its own AST: every target (the
+    # labels of cross-references), the links under figures, the
+    # bibliography, the fragment template and pandoc itself.
+    book_key = memo.key(targets_digest(targets),
+                        json.dumps([links.figure_links, links.narrow], sort_keys=True),
+                        *(_key_part(a) for a in bib_args), fragment,
+                        refs_chapter.page if refs_chapter else "", _pandoc_identity(pandoc_binary()))
+
     def to_html(chapter: Chapter) -> tuple[str, str]:
-        blocks = transform(chapter, targets, "html", figure_dir, links)
-        doc = {**chapter.doc, "blocks": blocks}
-        if bib_args and (chapter is refs_chapter or _cites(doc)):
-            separate = refs_chapter is not None and chapter is not refs_chapter
-            doc = cite_on_page(doc, project,
-                               _relative(chapter.page, refs_chapter.page) if separate else None)
-        args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
-                f"--template={fragment}", "--wrap=none"]
-        if chapter.number:
-            args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-        out = run_pandoc(args, json.dumps(doc), cwd=project.root, what=("HTML pages", chapter.page))
+        def compute() -> bytes:
+            blocks = transform(chapter, targets, "html", figure_dir, links)
+            doc = {**chapter.doc, "blocks": blocks}
+            if bib_args and (chapter is refs_chapter or _cites(doc)):
+                separate = refs_chapter is not None and chapter is not refs_chapter
+                doc = cite_on_page(doc, project,
+                                   _relative(chapter.page, refs_chapter.page) if separate else None)
+            args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
+                    f"--template={fragment}", "--wrap=none"]
+            if chapter.number:
+                args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
+            return run_pandoc(args, json.dumps(doc), cwd=project.root,
+                              what=("HTML pages", chapter.page)).encode("utf-8")
+
+        # A chapter whose AST and book are unchanged is not walked again.
+        out = (memo.cached("html-body", memo.key(book_key, chapter.digest, chapter.page,
+                                                 chapter.title, str(chapter.number)), compute)
+               if chapter.digest else compute()).decode("utf-8")
         toc, _, body = out.partition("<!-- reprobook:body -->")
         return _insert_page_notes(project, chapter.page, body), toc.strip()
 
     # pandoc runs in parallel; pages are written in order.
     everything = chapters + extra
+    is_chapter = {id(c) for c in chapters}  # not `in chapters`: O(n) comparisons per page
     for page, (body, toc) in zip(everything, _parallel(to_html, everything)):
         if not page.source.startswith(f"{PurePosixPath(sitelib.NOTEBOOK_DIR)}/"):
             search.extend(sitelib.search_records(page.page, page.title, body))
-        write_page(page.page, page.title, body, toc if page in chapters else "",
+        write_page(page.page, page.title, body, toc if id(page) in is_chapter else "",
                    description=page.description)
     sitelib.write_search_index(search, site, assets)
     write_page(sitelib.SEARCH_PAGE, "Search", env.get_template("search.html").render(), "",

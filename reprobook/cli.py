@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -230,8 +231,8 @@ def clean(root, keep_cache):
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Rebuild when a source changes and reload the page open in the browser.")
 @click.option("--pdf", is_flag=True,
-              help="Also rebuild the PDF on every change (slower; by default a preview build "
-                   "renders the HTML alone).")
+              help="Also rebuild the PDF after each change, once the page is updated (by "
+                   "default a preview build renders the HTML alone).")
 def preview(root, port, watch, pdf):
     """Build, serve the site on http://127.0.0.1:PORT (local only), and keep it
     current: every saved change to chapters, notebooks, data, configuration or
@@ -246,15 +247,16 @@ def preview(root, port, watch, pdf):
                       "the built-in renderer anyway: a saved prose edit reaches the browser in "
                       "under a second, Quarto's own render takes several (BENCHMARKS.md). "
                       "`reprobook build` renders with Quarto.")
-    if not pdf:
-        console.print("Preview builds render the HTML only; the PDF is not rebuilt (pass --pdf, "
-                      "or run `reprobook build`).")
+    console.print("Preview builds render the HTML first; the PDF is " + (
+        "rebuilt after each update of the page." if pdf else
+        "not rebuilt (pass --pdf, or run `reprobook build`)."))
 
-    def build(project):
-        return builder.build(project, _QuietReporter(), renderer="builtin", pdf=pdf)
+    def build(project, with_pdf=False):
+        return builder.build(project, _QuietReporter(), renderer="builtin", pdf=with_pdf)
 
     state = live.State()
-    previewer = live.Previewer(project.root, build, lambda m: console.print(escape(m)), state)
+    previewer = live.Previewer(project.root, build, lambda m: console.print(escape(m)), state,
+                               then=functools.partial(build, with_pdf=True) if pdf else None)
     if not previewer.rebuild() and not project.site_dir.is_dir():
         err_console.print("No site to show yet: fix the error above and save; the preview "
                           "rebuilds on every change.")

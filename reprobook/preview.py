@@ -80,7 +80,9 @@ CLIENT_JS = r"""(() => {
   events.addEventListener("built", e => {
     overlay(null);
     const changed = JSON.parse(e.data).changed;
-    if (changed.some(f => f === here || !f.endsWith(".html"))) {
+    // this page, or what pages load (styles, scripts, images, fonts); not
+    // the PDF or data files, which no page shows
+    if (changed.some(f => f === here || /\.(css|js|svg|png|jpe?g|gif|webp|avif|woff2?)$/i.test(f))) {
       sessionStorage.setItem(key, JSON.stringify([scrollX, scrollY]));
       location.reload();
     }
@@ -238,21 +240,30 @@ def published_files(work_dir: Path) -> dict[str, str]:
 class Previewer:
     """Watch the project and rebuild; tell the browsers what changed."""
 
-    def __init__(self, root: Path, build: Callable, say: Callable[[str], None], state: State):
+    def __init__(self, root: Path, build: Callable, say: Callable[[str], None], state: State,
+                 then: Callable | None = None):
         self.root = root
         self.build = build  # build(project) -> BuildResult, raising BuildError
+        self.then = then  # a slower build after the page is shown (the PDF), or None
         self.say = say
         self.state = state
         self.stop = threading.Event()
 
     def rebuild(self) -> bool:
+        if not self._run(self.build, "rebuilt"):
+            return False
+        if self.then is not None:
+            return self._run(self.then, "PDF rebuilt")
+        return True
+
+    def _run(self, build: Callable, done: str) -> bool:
         from .project import load_project
 
         started = time.monotonic()
         try:
             project = load_project(self.root)  # the configuration may have changed too
             before = published_files(project.work_dir)
-            self.build(project)
+            build(project)
         except BuildError as exc:
             self.say(f"build failed ({time.monotonic() - started:.1f}s); the browser shows why, "
                      f"the last good site stays:\n{exc}")
@@ -265,7 +276,7 @@ class Previewer:
             return False
         after = published_files(project.work_dir)
         changed = sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))
-        self.say(f"rebuilt in {time.monotonic() - started:.2f}s: {len(changed)} published "
+        self.say(f"{done} in {time.monotonic() - started:.2f}s: {len(changed)} published "
                  f"file(s) changed")
         self.state.publish("built", {"changed": changed})
         return True

@@ -207,7 +207,7 @@ def save_to_reload(page, url: str, chapter: Path, old: str, new: str) -> float:
     chapter.write_text(chapter.read_text().replace(old, new, 1))
     start = time.perf_counter()
     page.wait_for_function(f"document.body.innerText.includes({json.dumps(new)})",
-                           timeout=120000, polling=20)
+                           timeout=120000)
     return time.perf_counter() - start
 
 
@@ -229,6 +229,7 @@ def preview_comparison(tmp: Path, quarto: str | None, real: bool) -> dict[str, l
 
         def measure(name, cmd, root, ready, env, path, chapter, edits):
             proc, url = _serve(cmd, root, ready, env)
+            print(f"{name}: serving at {url}", file=sys.stderr, flush=True)
             try:
                 rows[name] = [save_to_reload(page, url + path, root / chapter, old, new)
                               for old, new in edits]

@@ -87,4 +87,4 @@ def test_page_follows_saves_and_shows_build_errors(browser, preview):
                            timeout=15000)
     assert page.query_selector("#reprobook-preview-error") is None
     context.close()
-    assert any("PDF is not rebuilt" in l for l in lines), lines
+    assert any("the PDF is not rebuilt" in l for l in lines), lines

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import http.server
-import socketserver
 import sys
 from pathlib import Path
 
@@ -245,25 +243,68 @@ def clean(root, keep_cache):
 @main.command()
 @root_option
 @click.option("--port", default=4321, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--build/--no-build", "do_build", default=False, help="Build before serving.")
-def preview(root, port, do_build):
-    """Serve the published site on http://127.0.0.1:PORT (local only)."""
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Rebuild when a source changes and reload the page open in the browser.")
+@click.option("--pdf", is_flag=True,
+              help="Also rebuild the PDF after each change, once the page is updated (by "
+                   "default a preview build renders the HTML alone).")
+def preview(root, port, watch, pdf):
+    """Build, serve the site on http://127.0.0.1:PORT (local only), and keep it
+    current: every saved change to chapters, notebooks, data, configuration or
+    the report's modules rebuilds what it affects and reloads the browser."""
+    from . import preview as live
+    from .render import quarto_available
+    from .render import quarto as quarto_renderer
+
     project = _project(root)
-    if do_build:
-        try:
-            builder.build(project, ConsoleReporter())
-        except BuildError as exc:
-            _fail(exc)
-    if not project.site_dir.is_dir():
-        err_console.print("No site yet: run `reprobook build` first (or pass --build).")
+    if quarto_available():
+        console.print(f"Quarto {quarto_renderer.version()} is on PATH; the preview renders with "
+                      "the built-in renderer anyway: a saved prose edit reaches the browser in "
+                      "under a second, Quarto's own render takes several (BENCHMARKS.md). "
+                      "`reprobook build` renders with Quarto.")
+    console.print("Preview builds render the HTML first; the PDF is " + (
+        "rebuilt after each update of the page." if pdf else
+        "not rebuilt (pass --pdf, or run `reprobook build`)."))
+
+    def build(project, with_pdf=False):
+        return builder.build(project, _QuietReporter(), renderer="builtin", pdf=with_pdf)
+
+    state = live.State()
+    previewer = live.Previewer(project.root, build, lambda m: console.print(escape(m)), state,
+                               then=functools.partial(build, with_pdf=True) if pdf else None)
+    if not previewer.rebuild() and not project.site_dir.is_dir():
+        err_console.print("No site to show yet: fix the error above and save; the preview "
+                          "rebuilds on every change.")
+    try:
+        server = live.serve(project.site_dir, state, port)
+    except OSError as exc:
+        err_console.print(f"[bold red]Error:[/] cannot listen on 127.0.0.1:{port} ({exc.strerror});"
+                          " pass another --port.")
         sys.exit(1)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project.site_dir))
-    with socketserver.TCPServer(("127.0.0.1", port), handler) as server:
-        console.print(f"Serving {project.site_dir} at http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    if watch:
+        import threading
+
+        threading.Thread(target=previewer.watch, args=(project.output_dir,), daemon=True).start()
+    console.print(f"Serving {project.site_dir} at http://127.0.0.1:{server.server_address[1]}/ "
+                  f"({'watching for changes; ' if watch else ''}Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        previewer.stop.set()
+        server.server_close()
+
+
+class _QuietReporter:
+    """A preview build prints one line (Previewer says it), not every step."""
+
+    def step(self, message: str) -> None:
+        if message.startswith("warning"):
+            console.print(escape(message))
+
+    def done(self, message: str) -> None:
+        pass
 
 
 @main.group()

@@ -247,6 +247,8 @@ def _book_figures(chapters: list, targets: dict):
     from . import ast
 
     for chapter in chapters:
+        if not pandoc_book.figures_of(chapter):  # cached: most chapters need no walk
+            continue
         for el in ast.iter_elements(chapter.doc["blocks"]):
             if el["t"] != "Figure":
                 continue

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .pipeline.cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, cache_dir,  # noqa: F401
+from .pipeline.cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun,  # noqa: F401
                              notebook_source_hash, package_hash, plan)
 from .pipeline.runner import (CONFIG_FILES, GUARD_DIR, execute_one, guard_policy,  # noqa: F401
                               kernel_environment, run_notebook)

@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 from .errors import BuildError
-from .notebook import CHECKS_FILE, FACTS_FILE
+from .layout import CHECKS_FILE, FACTS_FILE
+from .markdown import escape_markdown
 
 
 def collect(outputs_by_notebook: dict[str, Path]) -> dict[str, dict]:
@@ -66,7 +67,6 @@ def quarto_literal(text: str) -> str:
     for shortcodes in the parsed text (a `Str` ending in `{{<`, escaped or
     not; quarto-cli filters/modules/astshortcode.lua) and would run them,
     or fail on a lone `>}}`."""
-    from .render.shortcodes import escape_markdown
 
     return (escape_markdown(text).replace(r"\{\{\<", r"\{\{[]{}\<")
             .replace(r"\>\}\}", r"\>[]{}\}\}"))

@@ -22,12 +22,12 @@ from numbers import Number
 from pathlib import Path
 
 from .errors import did_you_mean
+from .layout import CHECKS_FILE, FACTS_FILE, upstream_file
+from .markdown import escape_cell
 from .project import load_project
 from .validate import resource_paths
 
 OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
-FACTS_FILE = "facts.json"
-CHECKS_FILE = "checks.json"
 VERDICTS = ("consistent", "inconsistent", "within-qualifier", "unverifiable")
 
 
@@ -86,7 +86,6 @@ class Step:
         """Another notebook's output this notebook declares among its inputs
         as `notebook:<notebook>/<relative>`: the file that notebook's last
         successful run wrote (the engine runs it first)."""
-        from .pipeline.cache import upstream_file
 
         if (notebook, relative) not in self.spec.upstream:
             raise KeyError(
@@ -253,7 +252,6 @@ class Step:
         chapter) and as CSV (the download). `formats` maps a column to a
         str.format pattern; numbers are right-aligned. Cells are printed
         literally: Markdown, HTML and shortcodes in the data are escaped."""
-        from .render.shortcodes import escape_cell
 
         formats = formats or {}
         # Every cell and header is data, never markup: escaped so pandoc

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .pipeline.graph import UPSTREAM_PREFIX, parse_upstream
+from .pipeline.graph import check as check_graph
 
 QUARTO_FILE = "_quarto.yml"
 DEFAULT_TIMEOUT = 600  # seconds a notebook cell may run unless reprobook.yml says otherwise
@@ -235,8 +237,6 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         if not (root / chapter).is_file():
             raise ConfigError(f"{QUARTO_FILE} lists chapter {chapter}, which does not exist")
 
-    from .pipeline.graph import UPSTREAM_PREFIX, parse_upstream
-    from .pipeline.graph import check as check_graph
     from .schema import ENGINE, check
 
     check(engine, ENGINE, engine_label)

@@ -98,7 +98,7 @@ def _edit_prose(mini):
 def test_a_fact_edited_inside_the_cache_is_recomputed_not_published(mini):
     import json
 
-    from reprobook.pipeline.cache import cache_dir
+    from reprobook.layout import cache_dir
 
     first = build(mini)
     assert first.facts["alpha.total"]["text"] == "3,500"
@@ -118,7 +118,7 @@ def test_a_fact_edited_inside_the_cache_is_recomputed_not_published(mini):
 
 
 def test_a_deleted_executed_notebook_is_recomputed(mini):
-    from reprobook.pipeline.cache import cache_dir
+    from reprobook.layout import cache_dir
 
     build(mini)
     (cache_dir(mini, "b") / "executed.ipynb").unlink()

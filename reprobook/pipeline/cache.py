@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import NotebookError
-from ..notebook import FACTS_FILE
+from ..layout import FACTS_FILE, cache_dir
 from ..project import NotebookSpec, Project
 from ..validate import resource_paths, sha256_of
 from . import graph
@@ -93,7 +93,7 @@ class PlannedRun:
 # not). This is also what a Dask worker must share with the client: the
 # worker recomputes the key from its own engine (pipeline/dask.py).
 ENGINE_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_ENGINE_FILES = ("notebook.py", "figures.py", "validate.py", "project.py", "schema.py",
+NOTEBOOK_ENGINE_FILES = ("notebook.py", "layout.py", "markdown.py", "figures.py", "validate.py", "project.py", "schema.py",
                          "errors.py", "memo.py", "pipeline/graph.py", "pipeline/runner.py",
                          "guard/sitecustomize.py")
 
@@ -130,17 +130,6 @@ def components(project: Project, spec: NotebookSpec, upstream_keys: dict[str, st
 
 def key_of(parts: dict[str, str]) -> str:
     return _hash_text(json.dumps(parts, sort_keys=True))
-
-
-def cache_dir(project: Project, spec: NotebookSpec | str) -> Path:
-    name = spec if isinstance(spec, str) else spec.name
-    return project.work_dir / "cache" / name
-
-
-def upstream_file(project: Project, name: str, relative: str) -> Path:
-    """Where notebook `name`'s output `relative` is while its consumers run:
-    in its cache entry (a consumer starts only after it is committed)."""
-    return cache_dir(project, name) / "outputs" / relative
 
 
 REASONS = {

@@ -42,10 +42,11 @@ import uuid
 from pathlib import Path
 
 from ..errors import BuildError, NotebookError
+from ..layout import upstream_file
 from ..project import NotebookSpec, Project, load_project
 from ..validate import resource_paths
 from .cache import (EXECUTED_NAME, LOCK_FILE, MANIFEST_NAME, PlannedRun, commit, components,
-                    engine_component, key_of, new_scratch, package_folder, upstream_file)
+                    engine_component, key_of, new_scratch, package_folder)
 from .local import OnDone, drive
 from .runner import CONFIG_FILES, log_failure, run_notebook
 

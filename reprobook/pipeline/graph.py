@@ -12,12 +12,18 @@ notebooks, raised when the project is loaded, before anything runs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 from ..errors import ConfigError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..project import NotebookSpec
+
+class NotebookSpec(Protocol):
+    """What the graph reads of a notebook's declaration (project.NotebookSpec);
+    a protocol, so this module sits below the project loader that uses it."""
+    name: str
+    path: str
+    outputs: tuple[str, ...]
+    upstream: tuple[tuple[str, str], ...]
 
 UPSTREAM_PREFIX = "notebook:"
 

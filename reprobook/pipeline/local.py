@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable
 from ..errors import BuildError
 from ..project import Project
 from . import graph
-from .cache import PlannedRun, cache_dir
+from ..layout import cache_dir
+from .cache import PlannedRun
 from .runner import execute_one
 
 OnDone = Callable[[PlannedRun, str], None]

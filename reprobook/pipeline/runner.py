@@ -18,11 +18,12 @@ import nbformat
 from .. import extras
 from ..errors import NotebookError
 from ..locale_env import tool_environment
-from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
+from ..layout import CHECKS_FILE, FACTS_FILE, upstream_file
+from ..notebook import OUTPUT_ENV
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
 from ..validate import resource_paths
-from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, upstream_file,
+from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch,
                     write_manifest)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

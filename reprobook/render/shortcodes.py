@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 from ..errors import RenderError, did_you_mean
-from ..facts import formatted
+from ..facts import FORMATS, formatted
+from ..markdown import escape_markdown
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 # Printed facts become links to their claims-ledger entry; the renderer
@@ -18,30 +19,6 @@ SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 CLAIM_SCHEME = "reprobook-claim:"
 # Generated from data by the notebooks: included as text, never as source.
 GENERATED_DIR = "figures"
-# Quotes too: escaped, pandoc prints them straight, as the fact records them
-# (its smart typography would curl N'Mai into N’Mai).
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@'\"])")
-
-
-def escape_markdown(text: str) -> str:
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-# What a table cell from data must not be read as: every Markdown special
-# above, plus `&` (an entity such as `&lt;` would be decoded, not printed).
-CELL_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!$<>|~^@&])")
-
-
-def escape_cell(value) -> str:
-    """Text from data, printed literally in one cell of a Markdown pipe table:
-    every Markdown special (raw HTML `<`, links, emphasis, `|`, shortcode
-    braces) is backslash-escaped, so pandoc reads it as plain characters and
-    `{{<` can never become a shortcode; a line break would end the row, so it
-    becomes a space."""
-    text = " ".join(str(value).splitlines())
-    return CELL_SPECIAL.sub(r"\\\1", text)
-
-
 def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -88,7 +65,6 @@ FACT_SHORTCODES = ("fact", "var")
 def fact_args(name: str, args: str, where: str) -> tuple[str, str | None]:
     """The key and print format of a `{{< fact key [fmt=words] >}}` (or a
     `{{< var key >}}`, which takes no format: Quarto prints var itself)."""
-    from ..facts import FORMATS
 
     parts = args.split()
     key, fmt = (parts[0] if parts else ""), None

@@ -24,6 +24,8 @@ from .project import Project
 from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
+from .render.book import page_names
+from .render.pages import CHANGES_PAGE
 from .render.stage import stage_book
 from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
 from .validate import has_data_package, require_valid, resource_paths
@@ -312,8 +314,8 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     projects = {e.number: load_project(root, profile=e.profile) for e in registry}
     newest = registry[-1]
     nav = [{"number": e.number, "date": e.date, "status": e.status, "latest": e is newest,
-            "pages": sorted(pandoc_book.page_names(projects[e.number]))
-            + ([pandoc_book.CHANGES_PAGE] if i else [])}
+            "pages": sorted(page_names(projects[e.number]))
+            + ([CHANGES_PAGE] if i else [])}
            for i, e in enumerate(registry)]
     published = root / projects[newest.number].output_dir
     if only and published.is_dir():
@@ -350,8 +352,8 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             changes = changelib.compare(
                 old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
                 root / "figures",
-                sorted(pandoc_book.page_names(projects[old_ed.number])),
-                sorted(pandoc_book.page_names(project)))
+                sorted(page_names(projects[old_ed.number])),
+                sorted(page_names(project)))
         edition_site = site / ed.number
         if edition_site.exists():
             shutil.rmtree(edition_site)

@@ -19,7 +19,8 @@ from pypdf import PdfReader
 
 from reprobook.build import build
 from reprobook.project import load_project
-from reprobook.render import pandoc_book
+from reprobook.render.chapters import number_targets, parse_chapters
+from reprobook.render.citations import citations, cite_on_page
 
 from .conftest import ROOT, make_mini_project, quarto_binaries
 
@@ -151,13 +152,13 @@ def test_parallel_citeproc_runs_print_the_same_text(tmp_path):
     with no memo store: every run prints the same disambiguated citation.
     Before, each run rewrote the shared nocite file that the others read."""
     project = load_project(cited_book(tmp_path / "book", nocite="@*"))
-    chapters = pandoc_book.parse_chapters(project, {"alpha.total": {"text": "3,500"}})
-    targets = pandoc_book.number_targets(chapters)
-    cites = pandoc_book.citations(project, chapters, targets)
+    chapters = parse_chapters(project, {"alpha.total": {"text": "3,500"}})
+    targets = number_targets(chapters)
+    cites = citations(project, chapters, targets)
     doc = next(c for c in chapters if c.source == "chapters/one.qmd").doc
 
     def once(_):
-        out = pandoc_book.cite_on_page(doc, project, cites, None)
+        out = cite_on_page(doc, project, cites, None)
         return json.dumps(out["blocks"], sort_keys=True)
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -97,18 +97,20 @@ def test_conditional_content_follows_quarto_rules():
     PDF, PDF-only text out of the web page."""
     import json
 
-    from reprobook.render import pandoc_book
+    from reprobook.render.chapters import Chapter
+    from reprobook.render.pandoc import run_pandoc
+    from reprobook.render.transform import transform
     from reprobook.render.ast import stringify
 
     source = ("# T\n\n::: {.content-visible when-format=\"html\"}\nweb only\n:::\n\n"
               "::: {.content-visible when-format=\"pdf\"}\npdf only\n:::\n\n"
               "::: {.content-hidden unless-format=\"html\"}\nweb again\n:::\n\n"
               "::: {.content-hidden when-format=\"html\"}\nprint again\n:::\n\nboth\n")
-    doc = json.loads(pandoc_book.run_pandoc(["-f", "markdown", "-t", "json"], source))
-    chapter = pandoc_book.Chapter("chapters/t.qmd", 1, doc, title="T")
-    html = stringify(pandoc_book.transform(chapter, {}, "html"))
+    doc = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], source))
+    chapter = Chapter("chapters/t.qmd", 1, doc, title="T")
+    html = stringify(transform(chapter, {}, "html"))
     typst = " ".join(b["c"][1] if b["t"] == "RawBlock" else stringify(b)
-                     for b in pandoc_book.transform(chapter, {}, "typst"))
+                     for b in transform(chapter, {}, "typst"))
     assert "web only" in html and "web again" in html and "both" in html
     assert "pdf only" not in html and "print again" not in html
     assert "pdf only" in typst and "print again" in typst and "both" in typst

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from reprobook.errors import RenderError
-from reprobook.render import site as sitelib
+from reprobook.render import landing
+from reprobook.render.book import fact_uses
+from reprobook.render.data_page import deterministic_zip
+from reprobook.render.notebook_pages import notebook_body, published_notebook
+from reprobook.render.search import search_records
 from .conftest import make_mini_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +83,7 @@ def _project(tmp_path, highlights):
 
 def test_highlights_come_from_facts_and_link_to_chapters(tmp_path):
     project = _project(tmp_path, [{"fact": "x.total", "label": "things", "chapter": "chapters/a.qmd#sec-b"}])
-    [h] = sitelib.highlights(project, {"x.total": {"text": "1,234"}})
+    [h] = landing.highlights(project, {"x.total": {"text": "1,234"}})
     assert (h.text, h.label, h.page) == ("1,234", "things", "chapters/a.html#sec-b")
 
 
@@ -92,14 +96,14 @@ def test_bad_highlights_stop_the_build(tmp_path, entry, message):
     from reprobook.errors import ConfigError
 
     with pytest.raises((RenderError, ConfigError), match=re.escape(message)):
-        sitelib.highlights(_project(tmp_path, [entry]), {"x.total": {"text": "1"}})
+        landing.highlights(_project(tmp_path, [entry]), {"x.total": {"text": "1"}})
 
 
 # ----------------------------------------------------------------- search
 def test_search_records_one_per_section():
     body = ("<section id='a' class='level1'><h1>Title</h1><p>Intro words.</p>"
             "<section id='b' class='level2'><h2>Sub</h2><p>Deep text.</p></section></section>")
-    records = sitelib.search_records("chapters/x.html", "Title", body)
+    records = search_records("chapters/x.html", "Title", body)
     assert records == [
         {"page": "chapters/x.html", "title": "Title", "section": "Title", "anchor": "a", "text": "Intro words."},
         {"page": "chapters/x.html", "title": "Title", "section": "Sub", "anchor": "b", "text": "Deep text."}]
@@ -114,7 +118,7 @@ def test_search_text_is_joined_as_readers_see_it():
             " pits rose by <span class='fact'>150</span>%.<br>Next line</p>"
             "<ul><li>one</li><li>two</li></ul><table><tr><td>cell</td><td>next</td></tr>"
             "<tr><td data-search='skip'>a quoted sentence</td></tr></table></section>")
-    [record] = sitelib.search_records("chapters/x.html", "Title", body)
+    [record] = search_records("chapters/x.html", "Title", body)
     assert record["section"] == "Sub title"
     assert record["text"] == ("In 2021, the year of the coup (Figure 5.1) pits rose by 150%. Next line "
                               "one two cell next")
@@ -226,15 +230,15 @@ def test_chapter_descriptions_are_listed_on_the_landing_page(tmp_path):
     from bs4 import BeautifulSoup
 
     from reprobook.project import load_project
-    from reprobook.render import pandoc_book, pages
+    from reprobook.render import pages
 
     root = make_mini_project(tmp_path / "mini", chapters={
         "one": '---\ndescription: "What the *first* chapter covers."\n---\n\n# One\n\nText.\n',
         "two": "# Two\n\nText.\n"})
     project = load_project(root)
-    chapters, _, _ = pandoc_book.fact_uses(project, {})
+    chapters, _, _ = fact_uses(project, {})
     assert [c.description for c in chapters[1:]] == ["What the first chapter covers.", ""]
-    html = sitelib.landing_block(pages.environment(), project, {},
+    html = landing.landing_block(pages.environment(), project, {},
                                  [(c.title, c.number, c.page) for c in chapters], chapters[0].page,
                                  descriptions={c.page: c.description for c in chapters if c.description})
     items = BeautifulSoup(html, "html.parser").select(".contents-list li")
@@ -243,13 +247,13 @@ def test_chapter_descriptions_are_listed_on_the_landing_page(tmp_path):
 
 
 def test_landing_helpers():
-    assert sitelib.human_date("2025-09-20") == "20 September 2025"
-    assert sitelib.human_date("2025-06") == "June 2025"
-    assert sitelib.human_date("spring") == "spring"
-    assert sitelib.float_summary(["Map 3.1", "Map 3.2", "Table 3.1"]) == "Maps 3.1 and 3.2; Table 3.1"
+    assert landing.human_date("2025-09-20") == "20 September 2025"
+    assert landing.human_date("2025-06") == "June 2025"
+    assert landing.human_date("spring") == "spring"
+    assert landing.float_summary(["Map 3.1", "Map 3.2", "Table 3.1"]) == "Maps 3.1 and 3.2; Table 3.1"
     chapters = [("Intro", 3, "a.html"), ("Trade", 5, "b.html"), ("Places", 9, "c.html"), ("Refs", None, "r.html")]
     floats = {"a.html": ["Map 3.1"], "b.html": ["Figure 5.1", "Table 5.1"], "c.html": ["Map 9.1"]}
-    assert sitelib.where_floats_are(chapters, floats) == (
+    assert landing.where_floats_are(chapters, floats) == (
         "Maps are in chapters 3 and 9; figures in chapter 5; tables in chapter 5.")
 
 
@@ -267,7 +271,7 @@ def test_notebook_converter_escapes_and_keeps_outputs(tmp_path):
                                                         "text/plain": "plain"}}]}]}
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
-    html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
+    html = notebook_body(published_notebook(path, tmp_path), "n", "notebooks/n.ipynb", tmp_path / "out", "outputs")
     assert "<script" not in html and "&lt;script&gt;" in html
     assert 'id="cell-2"' in html and "https://x" not in html
     images = list((tmp_path / "out").iterdir())
@@ -287,7 +291,7 @@ def test_a_4_4_notebook_converts_without_validation_errors(tmp_path, caplog):
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(nb))
     with caplog.at_level(logging.WARNING):
-        html = sitelib.notebook_body(sitelib.published_notebook(path, tmp_path), "old", "notebooks/old.ipynb",
+        html = notebook_body(published_notebook(path, tmp_path), "old", "notebooks/old.ipynb",
                                      tmp_path / "out", "outputs")
     assert 'id="cell-2"' in html
     assert not [r.getMessage() for r in caplog.records if "invalid" in r.getMessage().lower()]
@@ -319,7 +323,7 @@ def test_notebook_page_renders_markdown_tables_and_images(tmp_path):
                 '<link rel="stylesheet" href="https://cdn.example/x.css">')}}]}]}
     figures = {3: [{"src": "../figures/sites.svg", "alt": "Bars of sites per year",
                     "label": "Figure 5.1 (Sites)", "href": "../chapters/sites.html#fig-sites"}]}
-    body = sitelib.notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out", "outputs", figures)
+    body = notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out", "outputs", figures)
     soup = BeautifulSoup(body, "html.parser")
     assert "##" not in soup.get_text() and "`" not in soup.get_text()
     assert soup.find("h2").get_text() == "Sites per year" and not soup.find("h1")
@@ -339,7 +343,7 @@ def test_notebook_page_renders_markdown_tables_and_images(tmp_path):
     for bad in ("<script", "<iframe", "<style", "<link", "onclick", "javascript:", "example", "alert"):
         assert bad not in body, bad
     # The same notebook gives the same bytes (no random ids).
-    again = sitelib.notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out2", "outputs", figures)
+    again = notebook_body(nb, "n", "notebooks/n.ipynb", tmp_path / "out2", "outputs", figures)
     assert again == body
 
 
@@ -349,8 +353,8 @@ def test_data_archive_is_deterministic(tmp_path):
     b = tmp_path / "a.csv"
     a.write_text("x\n1\n")
     b.write_text("y\n2\n")
-    one = sitelib.deterministic_zip([("b.csv", a), ("a.csv", b)], tmp_path / "1.zip", prefix="pkg")
-    two = sitelib.deterministic_zip([("a.csv", b), ("b.csv", a)], tmp_path / "2.zip", prefix="pkg")
+    one = deterministic_zip([("b.csv", a), ("a.csv", b)], tmp_path / "1.zip", prefix="pkg")
+    two = deterministic_zip([("a.csv", b), ("b.csv", a)], tmp_path / "2.zip", prefix="pkg")
     assert one.read_bytes() == two.read_bytes()
     with zipfile.ZipFile(one) as zf:
         assert zf.namelist() == ["pkg/a.csv", "pkg/b.csv"]
@@ -363,5 +367,5 @@ def test_published_notebook_drops_build_paths(tmp_path):
         {"output_type": "execute_result", "data": {"text/plain": out}}]}]}
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
-    text = json.dumps(sitelib.published_notebook(path, tmp_path))
+    text = json.dumps(published_notebook(path, tmp_path))
     assert str(tmp_path) not in text and "PosixPath('figures/f.svg')" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterator
 
 
@@ -84,3 +85,13 @@ def raw_inline(fmt: str, text: str) -> dict:
 
 def raw_block(fmt: str, text: str) -> dict:
     return {"t": "RawBlock", "c": [fmt, text]}
+
+
+def typst_string(text: str) -> str:
+    """A Typst string literal (Typst knows \\u{...}, not JSON's \\uXXXX)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def typst_content(text: str) -> str:
+    """Plain text inside Typst content brackets, markup characters escaped."""
+    return re.sub(r"([\\#*_`$<>@\[\]=/~-])", r"\\\1", text)

@@ -23,6 +23,10 @@ REVIEWER_NOTES = "checks.qmd"  # the reviewer notes (beside checks.json)
 DATA = "data.qmd"
 CHANGES = "changes.qmd"
 NOTEBOOKS = "notebooks"
+# ... and the web pages they become.
+CLAIMS_PAGE = "claims.html"
+REVIEWER_NOTES_PAGE = "checks.html"  # the reviewer notes
+CHANGES_PAGE = "changes.html"
 
 
 @functools.lru_cache(maxsize=None)

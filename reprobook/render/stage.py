@@ -42,8 +42,19 @@ import yaml
 from .. import facts as factlib
 from .. import ledger
 from ..project import Project, load_project
-from . import pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
-from . import site as sitelib
+from . import landing, pages
+from .ast import typst_string
+from .book import fact_uses  # the AST work (numbers, fact uses) is the built-in's
+from .chapters import figures_of
+from .citations import quarto_nocite
+from .data_page import publish_data
+from .narrow import narrow_variants, picture_open
+from .notebook_pages import notebook_body, published_notebook, write_notebook
+from .previews import image_preview
+from .provenance import Provenance
+from .transform import book_links
+from .typst_pdf import print_front
+from .urls import from_page, normalized, root_of
 
 ENGINE_PROFILE = "reprobook"
 GENERATED = "_reprobook"
@@ -101,15 +112,15 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     # The <picture> markup around a chart with a narrow variant: the
     # extension fills in {srcset}, as the built-in renderer does.
     _write(generated / "site.json", json.dumps({"site_url": site_url,
-                                                "picture_open": sitelib.picture_open("{srcset}")}))
+                                                "picture_open": picture_open("{srcset}")}))
 
     book = load_project(dest, profile=project.profile)
-    chapters, targets, uses = pandoc_book.fact_uses(book, facts)
+    chapters, targets, uses = fact_uses(book, facts)
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
     # each figure of the book shown after the cell that saved it.
-    provenance = sitelib.Provenance(project)
+    provenance = Provenance(project)
     cell_figures = _cell_figures(project, provenance, chapters, targets,
                                  extra / pages.NOTEBOOKS / "outputs")
     notebook_pages: dict[str, str] = {}
@@ -119,10 +130,10 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
             continue
         page = f"{pages.NOTEBOOKS}/{spec.name}.html"
         notebook_pages[spec.name] = page
-        nb = sitelib.published_notebook(provenance.executed[spec.name], project.root)
+        nb = published_notebook(provenance.executed[spec.name], project.root)
         (extra / pages.NOTEBOOKS).mkdir(exist_ok=True)
-        sitelib.write_notebook(nb, extra / pages.NOTEBOOKS / f"{spec.name}.ipynb")
-        body = sitelib.notebook_body(nb, spec.name, spec.path, extra / pages.NOTEBOOKS / "outputs",
+        write_notebook(nb, extra / pages.NOTEBOOKS / f"{spec.name}.ipynb")
+        body = notebook_body(nb, spec.name, spec.path, extra / pages.NOTEBOOKS / "outputs",
                                      "outputs", cell_figures.get(spec.name))
         source = f"{pages.NOTEBOOKS}/{spec.name}.qmd"
         _write(dest / source, pages.notebook_page(body, spec.name, []))
@@ -132,19 +143,19 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     figure_links = {}
     figures = []
     for chapter in chapters:
-        for ident, src in pandoc_book.figures_of(chapter):
+        for ident, src in figures_of(chapter):
             figure_links[ident] = provenance.figure_links(chapter.source, ident, src)
             figures.append((chapter.source, ident, src))
     _write(generated / "figures.json", json.dumps(figure_links, ensure_ascii=False, indent=1))
     # Each chart's narrow-layout variant, shown on phones (<picture>).
     _write(generated / "narrow.json",
-           json.dumps(sitelib.narrow_variants(project, figures), ensure_ascii=False, indent=1))
+           json.dumps(narrow_variants(project, figures), ensure_ascii=False, indent=1))
     # Each chapter's heading label: a link to a chapter's .qmd becomes an
     # internal link in the PDF (Quarto's Typst output keeps it as a file URI).
     _write(generated / "chapters.json",
-           json.dumps(pandoc_book.book_links(book, chapters).chapter_anchors, indent=1))
+           json.dumps(book_links(book, chapters).chapter_anchors, indent=1))
 
-    highlights = sitelib.highlights(book, facts)
+    highlights = landing.highlights(book, facts)
     landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
                                f"At a glance: {h.text} {h.label}.") for h in highlights]
     entries = ledger.build_ledger(facts, checks, uses + landing_uses)
@@ -163,7 +174,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         footer_center.append({"text": f"What changed since {changes.previous}",
                               "href": pages.CHANGES})
 
-    data = sitelib.publish_data(project, extra)
+    data = publish_data(project, extra)
     _write(dest / pages.DATA, pages.data_page(env, data, [
         (spec, notebook_pages.get(spec.name)) for spec in project.notebooks]))
     footer_center.insert(1, {"text": "Data", "href": pages.DATA})
@@ -181,7 +192,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                                 # page, not a standfirst under its title
                                                 # (the built-in renderer shows none)
                                                 "hide-description": True}}}
-    nocite = pandoc_book.quarto_nocite(book, chapters, targets)
+    nocite = quarto_nocite(book, chapters, targets)
     if for_quarto and nocite:
         engine_profile["nocite"] = nocite
     if for_quarto and ("typst" in project.formats or "pdf" in project.formats):
@@ -198,7 +209,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         if not target.label.startswith(("Chapter", "Section")) and target.anchor.split("-")[0] in (
                 "fig", "map", "tbl"):
             floats.setdefault(target.page, []).append(target.label)
-    landing = sitelib.landing_block(
+    landing_html = landing.landing_block(
         env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
         descriptions={c.page: c.description for c in chapters if c.description},
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
@@ -209,11 +220,11 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
         parts = []
         if for_quarto and edition:
             parts.append(env.get_template("edition-bar.html").render(
-                page=page, root=sitelib.root_of(page), edition=edition,
+                page=page, root=root_of(page), edition=edition,
                 editions=context.get("editions") or [], language=project.language,
                 pdf_name=context.get("pdf_name")))
         if page == chapters[0].page:
-            parts.append(landing)
+            parts.append(landing_html)
         if parts:
             _write(generated / "pages" / page, "\n".join(parts))
 
@@ -227,11 +238,11 @@ def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:
     tables) as the built-in renderer's PDF: a typst-show.typ partial with the
     cover's texts filled in, and print.typ (templates/), which both renderers
     share. Returns the partials' paths relative to the staged book."""
-    front = pandoc_book.print_front(project, edition)
+    front = print_front(project, edition)
 
     def literal(key: str) -> str:
         # A Typst string inside a pandoc template: a dollar sign is doubled.
-        return pandoc_book.typst_string(front[key]).replace("$", "$$") if front[key] else "none"
+        return typst_string(front[key]).replace("$", "$$") if front[key] else "none"
 
     show = (pages.TEMPLATES / "quarto-typst-show.typ").read_text(encoding="utf-8")
     for key in ("author", "original", "edition"):
@@ -247,7 +258,7 @@ def _book_figures(chapters: list, targets: dict):
     from . import ast
 
     for chapter in chapters:
-        if not pandoc_book.figures_of(chapter):  # cached: most chapters need no walk
+        if not figures_of(chapter):  # cached: most chapters need no walk
             continue
         for el in ast.iter_elements(chapter.doc["blocks"]):
             if el["t"] != "Figure":
@@ -258,7 +269,7 @@ def _book_figures(chapters: list, targets: dict):
                 yield chapter, el, images[0], targets[ident]
 
 
-def _cell_figures(project: Project, provenance: "sitelib.Provenance", chapters: list,
+def _cell_figures(project: Project, provenance: "Provenance", chapters: list,
                   targets: dict, previews: Path) -> dict[str, dict[int, list[dict]]]:
     """notebook -> cell number -> the book's figures that cell saved, as the
     notebook page shows them: the web image (for raster maps a smaller
@@ -276,12 +287,12 @@ def _cell_figures(project: Project, provenance: "sitelib.Provenance", chapters: 
             continue
         alt = dict(image["c"][0][2]).get("fig-alt") or dict(el["c"][0][2]).get("fig-alt", "")
         figure = PurePosixPath(chapter.source).parent / src
-        full = sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", str(sitelib._normal(figure)))
-        preview = sitelib.image_preview(project.root / sitelib._normal(figure), previews)
+        full = from_page(f"{pages.NOTEBOOKS}/x.html", str(normalized(figure)))
+        preview = image_preview(project.root / normalized(figure), previews)
         out.setdefault(notebook, {}).setdefault(cell, []).append({
             "src": f"outputs/{preview.name}" if preview else full, "full": full,
             "alt": alt, "label": f"{target.label} ({chapter.title})",
-            "href": sitelib.from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
+            "href": from_page(f"{pages.NOTEBOOKS}/x.html", f"{target.page}#{ident}")})
     return out
 
 

@@ -12,7 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from . import build as builder
+from .build import build as build_book
+from .build import check as check_book
+from .build import clean as clean_outputs
 from . import execute as execution
 from .errors import BuildError
 from .project import load_project
@@ -84,7 +86,7 @@ def build(root, dry_run, jobs, renderer, edition, timeout, scheduler):
         console.print(f"[bold]Building[/] {project.title} in {project.root}")
         if scheduler:
             console.print(f"  notebooks run on the Dask cluster at {scheduler}")
-        result = builder.build(project, ConsoleReporter(), jobs=jobs, renderer=renderer,
+        result = build_book(project, ConsoleReporter(), jobs=jobs, renderer=renderer,
                                edition=edition, timeout=timeout, scheduler=scheduler)
     except BuildError as exc:
         _fail(exc)
@@ -168,7 +170,7 @@ def check(root, jobs):
     try:
         project = _project(root)
         with project_lock(project):  # check writes figures/ and runs notebooks too
-            builder.check(project, ConsoleReporter(), jobs=jobs)
+            check_book(project, ConsoleReporter(), jobs=jobs)
     except BuildError as exc:
         _fail(exc)
 
@@ -236,7 +238,7 @@ def verify(root, edition):
 def clean(root, keep_cache):
     """Remove the published site, generated figures and variables, and the cache."""
     project = _project(root)
-    for path in builder.clean(project, cache=not keep_cache):
+    for path in clean_outputs(project, cache=not keep_cache):
         console.print(f"removed {path.relative_to(project.root)}")
 
 
@@ -267,7 +269,7 @@ def preview(root, port, watch, pdf):
         "not rebuilt (pass --pdf, or run `reprobook build`)."))
 
     def build(project, with_pdf=False):
-        return builder.build(project, _QuietReporter(), renderer="builtin", pdf=with_pdf)
+        return build_book(project, _QuietReporter(), renderer="builtin", pdf=with_pdf)
 
     state = live.State()
     previewer = live.Previewer(project.root, build, lambda m: console.print(escape(m)), state,

@@ -73,8 +73,9 @@ def installed(tmp_path_factory) -> Installed:
 
 def test_wheel_holds_the_engine_not_the_report(installed):
     names = set(zipfile.ZipFile(installed.wheel).namelist())
-    for needed in ("reprobook/cli.py", "reprobook/pipeline/runner.py", "reprobook/render/site.py",
-                   "reprobook/guard/sitecustomize.py", "reprobook/templates/page.html",
+    for needed in ("reprobook/cli.py", "reprobook/pipeline/runner.py",
+                   "reprobook/render/notebook_pages.py", "reprobook/guard/sitecustomize.py",
+                   "reprobook/templates/page.html",
                    "reprobook/quarto_extension/reprobook.lua", "reprobook/starter/_quarto.yml",
                    "reprobook/starter/notebooks/visits.ipynb"):
         assert needed in names, needed
@@ -112,7 +113,7 @@ print(json.dumps({{"file": reprobook.__file__, "modules": names,
     out = json.loads(installed.run(str(installed.bin / "python"), "-c", probe, cwd=tmp_path).stdout)
     assert str(ROOT) not in out["file"] and "site-packages" in out["file"]
     assert out["version"] == ["0.9.0", "0.9.0"]
-    assert "reprobook.pipeline.dask" in out["modules"] and "reprobook.render.site" in out["modules"]
+    assert {"reprobook.pipeline.dask", "reprobook.render.notebook_pages"} <= set(out["modules"])
     assert out["imported"] == [], "the engine imports optional packages at import time"
     assert not {m.lower() for m in OPTIONAL} & set(out["installed"])
     assert {"pandas", "matplotlib", "typst", "pypandoc_binary", "reprobook"} <= \

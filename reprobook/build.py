@@ -195,8 +195,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
         if "pdf" in project.formats:
             reporter.step("format: pdf: the built-in renderer makes the PDF with Typst, as for "
                           "format: typst (LaTeX options under `pdf:` do not apply)")
-        pandoc_book.render(staged.project, result.facts, result.checks, site, context,
-                           timestamp=timestamp, parsed=staged.parsed, pdf=pdf)
+        pandoc_book.render(staged.project, staged.book, result.facts, site, context,
+                           timestamp=timestamp, pdf=pdf)
         result.renderer = "builtin"
     shutil.copytree(staged.extra_files, site, dirs_exist_ok=True, copy_function=_link_or_copy)
     # Every generated figure with its CSV (captions link the data; Quarto

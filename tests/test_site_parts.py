@@ -13,7 +13,7 @@ import pytest
 
 from reprobook.errors import RenderError
 from reprobook.render import landing
-from reprobook.render.book import fact_uses
+from reprobook.render.book import read_book
 from reprobook.render.data_page import deterministic_zip
 from reprobook.render.notebook_pages import notebook_body, published_notebook
 from reprobook.render.search import search_records
@@ -236,7 +236,7 @@ def test_chapter_descriptions_are_listed_on_the_landing_page(tmp_path):
         "one": '---\ndescription: "What the *first* chapter covers."\n---\n\n# One\n\nText.\n',
         "two": "# Two\n\nText.\n"})
     project = load_project(root)
-    chapters, _, _ = fact_uses(project, {})
+    chapters = read_book(project, {}).chapters
     assert [c.description for c in chapters[1:]] == ["What the first chapter covers.", ""]
     html = landing.landing_block(pages.environment(), project, {},
                                  [(c.title, c.number, c.page) for c in chapters], chapters[0].page,

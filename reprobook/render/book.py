@@ -1,10 +1,11 @@
-"""The book as the stages see it: its chapters parsed, their numbered
-targets and where each fact is printed, read once from the staged sources.
+"""The book as the stages see it (`Book`): its chapters parsed, their
+numbered targets and where each fact is printed, read once per edition from
+the staged sources and passed on to the engine's pages and the renderer.
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple
+from dataclasses import astuple, dataclass
 from pathlib import PurePosixPath
 
 from .. import ledger
@@ -21,12 +22,18 @@ def page_names(project: Project) -> set[str]:
             | {CLAIMS_PAGE, REVIEWER_NOTES_PAGE, "data.html"})
 
 
-def fact_uses(project: Project, facts: dict[str, dict]
-              ) -> tuple[list[Chapter], dict[str, Target], list[ledger.Use]]:
+@dataclass
+class Book:
+    chapters: list[Chapter]  # parsed (pandoc ASTs), numbered, titled
+    targets: dict[str, Target]  # cross-reference id -> its label and place
+    # where each fact is printed (page, anchor, sentence), for the claims ledger
+    uses: list[ledger.Use]
+
+
+def read_book(project: Project, facts: dict[str, dict]) -> Book:
     """The chapters (parsed), their numbered targets, and where each fact is
-    printed in them: page, anchor and sentence, for the claims ledger.
-    Computed from the sources before rendering, so the ledger is one of the
-    book's pages for either renderer."""
+    printed in them. Computed from the sources before rendering, so the
+    ledger is one of the book's pages for either renderer."""
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     uses: list[ledger.Use] = []
@@ -41,4 +48,4 @@ def fact_uses(project: Project, facts: dict[str, dict]
             chapter, "uses", lambda: chapter_uses(chapter), chapter.page, chapter.title,
             str(chapter.number), every_target)]
         uses.extend(chapter.uses)
-    return chapters, targets, uses
+    return Book(chapters, targets, uses)

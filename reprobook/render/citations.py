@@ -55,7 +55,7 @@ def _cite_element(key: str) -> dict:
                                  "citationHash": 0}], [{"t": "Str", "c": f"@{key}"}]]}
 
 
-def cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
+def _cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
     """The bibliography keys the book's chapters cite (a cross-reference
     such as @fig-x is a Cite to pandoc too, and is left out)."""
     def cite_ids(chapter: Chapter) -> list[str]:
@@ -72,7 +72,7 @@ def quarto_nocite(project: Project, chapters: list[Chapter], targets: dict[str, 
     Quarto also runs citeproc page by page in a book's HTML, and without it
     a page citing one of two 2024 works prints "2024" where the reference
     list says "2024a"."""
-    keys = cited_keys(chapters, targets)
+    keys = _cited_keys(chapters, targets)
     if not project.quarto.get("bibliography") or not keys:
         return None
     # Comma-separated: Quarto's book post-render reads the keys for the
@@ -85,7 +85,7 @@ def _book_nocite(project: Project, chapters: list[Chapter], targets: dict[str, T
     """`nocite` metadata for every citeproc run of the book: the keys its
     chapters cite and the book's own `nocite`, parsed as Markdown so that
     `@*` is a citation."""
-    keys = cited_keys(chapters, targets)
+    keys = _cited_keys(chapters, targets)
     parts = []
     own = project.quarto.get("nocite")
     if own:
@@ -108,7 +108,7 @@ def citations(project: Project, chapters: list[Chapter], targets: dict[str, Targ
     if not args:
         return Citations((), None, None)
     return Citations(tuple(args), _book_nocite(project, chapters, targets),
-                     bibliography_page(chapters))
+                     _bibliography_page(chapters))
 
 
 def has_citations(doc: dict) -> bool:
@@ -117,7 +117,7 @@ def has_citations(doc: dict) -> bool:
     return "nocite" in doc["meta"] or any(el["t"] == "Cite" for el in ast.iter_elements(doc["blocks"]))
 
 
-def bibliography_page(chapters: list[Chapter]) -> Chapter | None:
+def _bibliography_page(chapters: list[Chapter]) -> Chapter | None:
     """The chapter holding the `::: {#refs}` div, where citeproc puts the
     reference list (Quarto's convention for a book's references page)."""
     for chapter in chapters:

@@ -58,7 +58,7 @@ def publish_data(project: Project, site: Path) -> dict:
         declared = str(resource.get("hash") or "").removeprefix("sha256:")
         resources.append({
             "name": resource.get("name", rel), "title": resource.get("title") or resource.get("name", rel),
-            "description": inline_code(resource.get("description", "")), "path": f"data/{rel}",
+            "description": _inline_code(resource.get("description", "")), "path": f"data/{rel}",
             "format": resource.get("format", PurePosixPath(rel).suffix.lstrip(".")),
             "bytes": path.stat().st_size, "sha256": declared or _sha256(path),
             "sources": _sources(resource),
@@ -68,14 +68,14 @@ def publish_data(project: Project, site: Path) -> dict:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", package.get("name") or "data") + ".zip"
     archive = dest / name
     deterministic_zip(files, archive, prefix=PurePosixPath(name).stem)
-    return {"title": package.get("title", ""), "description": inline_code(package.get("description", "")),
+    return {"title": package.get("title", ""), "description": _inline_code(package.get("description", "")),
             "licences": default_licences, "resources": resources,
             "archive": {"path": f"data/{name}", "bytes": archive.stat().st_size,
                         "sha256": _sha256(archive)},
             "descriptor": f"data/{descriptor.name}"}
 
 
-def inline_code(text: str):
+def _inline_code(text: str):
     """Plain text with `backticks` shown as code (descriptions in data
     packages are written that way)."""
     from markupsafe import Markup, escape

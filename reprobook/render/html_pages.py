@@ -12,9 +12,10 @@ from pathlib import Path, PurePosixPath
 
 from .. import memo
 from ..project import Project
-from .chapters import (Chapter, Target, first_heading, parallel_map, promote_title, read_chapter,
+from .chapters import (Chapter, first_heading, parallel_map, promote_title, read_chapter,
                        targets_digest)
-from .citations import citations, cite_on_page, has_citations
+from .book import Book
+from .citations import Citations, cite_on_page, has_citations
 from .pages import TEMPLATES
 from .notebook_pages import NOTEBOOK_DIR
 from .pandoc import key_part, pandoc_binary, pandoc_identity, run_pandoc
@@ -35,9 +36,8 @@ def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapte
     return chapter
 
 
-def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
-                site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
-                links: BookLinks) -> list[Path]:
+def render_html(project: Project, book: Book, cites: Citations, site: Path, figure_dir: Path,
+                context: dict, facts: dict[str, dict], links: BookLinks) -> list[Path]:
     from markupsafe import Markup
 
     from .pages import environment
@@ -48,7 +48,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     fonts_css = publish_fonts(project.root / "fonts", assets)
-    cites = citations(project, chapters, targets)
+    chapters, targets = book.chapters, book.targets
     refs_chapter = cites.refs_chapter
     extra = parallel_map(lambda source: _parse_page(project, facts, source),
                       [source for _, _, source in project.footer_pages])

@@ -27,29 +27,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..project import Project
-from .chapters import Chapter, Target, number_targets, parse_chapters
+from .book import Book
+from .citations import citations
 from .html_pages import render_html
 from .transform import book_links
 from .typst_pdf import render_pdf
 
 
-def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
-           context: dict, timestamp: int,
-           parsed: tuple[list[Chapter], dict[str, Target]] | None = None,
-           pdf: bool = True) -> dict:
+def render(project: Project, book: Book, facts: dict[str, dict], site: Path, context: dict,
+           timestamp: int, pdf: bool = True) -> dict:
     """Render the staged book `project` (stage.py) into `site`: one HTML page
-    per chapter and footer page, and one PDF of the chapters. `parsed`: the
-    chapters and targets staging already read from the same files."""
-    chapters, targets = parsed or (None, None)
-    if chapters is None:
-        chapters = parse_chapters(project, facts)
-        targets = number_targets(chapters)
+    per chapter and footer page, and one PDF of the chapters. `book`: the
+    chapters and targets staging read from the same files."""
+    chapters = book.chapters
     links = book_links(project, chapters)
+    # Worked out once, for the web pages and the PDF alike.
+    cites = citations(project, chapters, book.targets)
     figure_dir = project.root / "figures"
-    pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
+    pages = render_html(project, book, cites, site, figure_dir, context, facts, links)
     pdf_path = None
     if pdf and ("typst" in project.formats or "pdf" in project.formats):
-        pdf_path = render_pdf(project, chapters, targets, project.root, figure_dir,
+        pdf_path = render_pdf(project, book, cites, project.root, figure_dir,
                               site / context["pdf_name"], context, timestamp, links)
     return {"pages": pages, "pdf": pdf_path,
             "facts_used": {c.source: c.facts_used for c in chapters}}

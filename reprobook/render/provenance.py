@@ -13,7 +13,7 @@ from .notebook_pages import NOTEBOOK_DIR, joined_text
 from .urls import normalized
 
 
-def figure_notebooks(project: Project) -> dict[str, str]:
+def _figure_notebooks(project: Project) -> dict[str, str]:
     """Figure file name (e.g. sites.svg) -> the notebook that writes it."""
     return {PurePosixPath(out).name: spec.name
             for spec in project.notebooks for out in spec.outputs}
@@ -22,7 +22,7 @@ def figure_notebooks(project: Project) -> dict[str, str]:
 VAR = re.compile(r"\{\{<\s*var\s+([^>]*?)\s*>\}\}")
 
 
-def figure_fact_keys(project: Project, chapter_source: str, ident: str) -> list[str]:
+def _figure_fact_keys(project: Project, chapter_source: str, ident: str) -> list[str]:
     """The facts a figure's markdown prints (caption and fig-alt), read from
     the chapter source: `![...](...){#ident ...}`."""
     from .shortcodes import expand_includes
@@ -50,7 +50,7 @@ class Provenance:
         from ..layout import cache_dir
 
         self.project = project
-        self.by_file = figure_notebooks(project)
+        self.by_file = _figure_notebooks(project)
         self.executed: dict[str, Path] = {}
         self.cells: dict[str, int] = {}  # figure file stem -> cell number (1-based)
         for spec in project.notebooks:
@@ -88,7 +88,7 @@ class Provenance:
             anchor = f"#cell-{self.cells[stem]}" if stem in self.cells else ""
             out.append({"text": f"Notebook ({name})", "href": self.notebook_page(name) + anchor,
                         "class": "figure-notebook"})
-        for n, key in enumerate(figure_fact_keys(self.project, chapter_source, ident)):
+        for n, key in enumerate(_figure_fact_keys(self.project, chapter_source, ident)):
             out.append({"text": "Claims ledger" if n == 0 else f"Claims ledger ({n + 1})",
                         "href": f"claims.html#claim-{key}", "class": "figure-claims"})
         return out

@@ -36,7 +36,7 @@ BLOCKS = {"address", "article", "aside", "blockquote", "br", "caption", "dd", "d
           "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "img"}
 
 
-def reader_text(node) -> str:
+def _reader_text(node) -> str:
     """The text of an element as a reader sees it (see BLOCKS)."""
     from bs4 import NavigableString
 
@@ -44,7 +44,7 @@ def reader_text(node) -> str:
         return str(node)
     if not hasattr(node, "children"):
         return ""
-    inner = "".join(reader_text(child) for child in node.children)
+    inner = "".join(_reader_text(child) for child in node.children)
     return f" {inner} " if node.name in BLOCKS else inner
 
 
@@ -84,16 +84,16 @@ def _search_records(page: str, title: str, body: str) -> list[dict]:
                 continue
             if child is heading:
                 continue
-            parts.append(reader_text(child))
+            parts.append(_reader_text(child))
         text = _clean(" ".join(parts))
         if not text and heading is None:
             continue
-        section_title = title if heading is None or heading.name == "h1" else _clean(reader_text(heading))
+        section_title = title if heading is None or heading.name == "h1" else _clean(_reader_text(heading))
         records.append({"page": page, "title": title, "section": section_title,
                         "anchor": section.get("id", ""), "text": text})
     if not records:
         records.append({"page": page, "title": title, "section": title, "anchor": "",
-                        "text": _clean(reader_text(soup))})
+                        "text": _clean(_reader_text(soup))})
     return records
 
 

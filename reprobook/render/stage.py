@@ -44,7 +44,7 @@ from .. import ledger
 from ..project import Project, load_project
 from . import landing, pages
 from .ast import typst_string
-from .book import fact_uses  # the AST work (numbers, fact uses) is the built-in's
+from .book import Book, read_book  # the AST work (numbers, fact uses) is the built-in's
 from .chapters import figures_of
 from .citations import quarto_nocite
 from .data_page import publish_data
@@ -68,9 +68,9 @@ class StagedBook:
     project: Project  # the staged book, loaded with the engine's profile
     entries: list  # the claims ledger
     extra_files: Path  # copied over the rendered site
-    # The chapters as parsed while staging, with their numbered targets:
-    # the built-in renderer reads the same files, so it need not parse again.
-    parsed: tuple = ()
+    # The chapters as parsed while staging, with their numbered targets and
+    # fact uses: the built-in renderer reads the same files, so it need not parse again.
+    book: Book
 
     @property
     def root(self) -> Path:
@@ -114,8 +114,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     _write(generated / "site.json", json.dumps({"site_url": site_url,
                                                 "picture_open": picture_open("{srcset}")}))
 
-    book = load_project(dest, profile=project.profile)
-    chapters, targets, uses = fact_uses(book, facts)
+    staged_project = load_project(dest, profile=project.profile)
+    book = read_book(staged_project, facts)
+    chapters, targets, uses = book.chapters, book.targets, book.uses
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
@@ -153,9 +154,9 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     # Each chapter's heading label: a link to a chapter's .qmd becomes an
     # internal link in the PDF (Quarto's Typst output keeps it as a file URI).
     _write(generated / "chapters.json",
-           json.dumps(book_links(book, chapters).chapter_anchors, indent=1))
+           json.dumps(book_links(staged_project, chapters).chapter_anchors, indent=1))
 
-    highlights = landing.highlights(book, facts)
+    highlights = landing.highlights(staged_project, facts)
     landing_uses = [ledger.Use(h.key, chapters[0].page, f"highlight-{h.key}", chapters[0].title,
                                f"At a glance: {h.text} {h.label}.") for h in highlights]
     entries = ledger.build_ledger(facts, checks, uses + landing_uses)
@@ -192,7 +193,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                                                 # page, not a standfirst under its title
                                                 # (the built-in renderer shows none)
                                                 "hide-description": True}}}
-    nocite = quarto_nocite(book, chapters, targets)
+    nocite = quarto_nocite(staged_project, chapters, targets)
     if for_quarto and nocite:
         engine_profile["nocite"] = nocite
     if for_quarto and ("typst" in project.formats or "pdf" in project.formats):
@@ -210,7 +211,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                 "fig", "map", "tbl"):
             floats.setdefault(target.page, []).append(target.label)
     landing_html = landing.landing_block(
-        env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
+        env, staged_project, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
         descriptions={c.page: c.description for c in chapters if c.description},
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
@@ -229,7 +230,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
             _write(generated / "pages" / page, "\n".join(parts))
 
     profile = ",".join(p for p in (project.profile, ENGINE_PROFILE) if p)
-    return StagedBook(load_project(dest, profile=profile), entries, extra, (chapters, targets))
+    return StagedBook(load_project(dest, profile=profile), entries, extra, book)
 
 
 def _typst_partials(project: Project, edition: dict, folder: Path) -> list[str]:

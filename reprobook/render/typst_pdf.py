@@ -11,8 +11,9 @@ from pathlib import Path
 from .. import memo
 from ..errors import RenderError
 from ..project import Project
-from .chapters import Chapter, Target, parallel_map
-from .citations import has_citations, citations, cite_on_page
+from .chapters import Chapter, parallel_map
+from .book import Book
+from .citations import Citations, cite_on_page, has_citations
 from .pages import TEMPLATES
 from .pandoc import run_pandoc
 from .transform import BookLinks, transform
@@ -36,7 +37,7 @@ def print_front(project: Project, edition: dict) -> dict[str, str]:
     }
 
 
-def print_cover(project: Project, edition: dict) -> dict[str, str]:
+def _print_cover(project: Project, edition: dict) -> dict[str, str]:
     """Typst code for the built-in template's cover and footer."""
     front = print_front(project, edition)
     args = [f"title: {typst_string(project.title)}"]
@@ -48,24 +49,23 @@ def print_cover(project: Project, edition: dict) -> dict[str, str]:
             "footer": typst_string(front["footer"])}
 
 
-def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Target],
-               stage: Path, figure_dir: Path, output: Path, context: dict,
+def render_pdf(project: Project, book: Book, cites: Citations, stage: Path, figure_dir: Path, output: Path, context: dict,
                timestamp: int, links: BookLinks | None = None) -> Path:
     import typst
 
-    typ = typst_source(project, chapters, targets, figure_dir, context, links)
+    typ = _typst_source(project, book, cites, figure_dir, context, links)
     source = stage / "book.typ"
     source.write_text(typ, encoding="utf-8")
     def compile_pdf() -> bytes:
         try:
             return typst.compile(str(source), root=str(stage),
-                                 font_paths=[str(p) for p in font_paths(project)],
+                                 _font_paths=[str(p) for p in _font_paths(project)],
                                  ignore_system_fonts=True, timestamp=timestamp)
         except Exception as exc:  # typst raises its own error type with the diagnostic
             raise RenderError(f"Typst could not compile the PDF: {exc}") from None
 
     # Everything the compile reads: the source, the figures, the fonts.
-    inputs = sorted(p for folder in (figure_dir, *font_paths(project)) if folder.is_dir()
+    inputs = sorted(p for folder in (figure_dir, *_font_paths(project)) if folder.is_dir()
                     for p in folder.rglob("*") if p.is_file())
     key = memo.key(typst.__version__ if hasattr(typst, "__version__") else "typst", typ,
                    str(timestamp), *(f"{p.name}" for p in inputs), *inputs)
@@ -77,8 +77,7 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
 _BODY_MARK = "// reprobook:body"
 
 
-def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, Target],
-                 figure_dir: Path, context: dict, links: BookLinks | None) -> str:
+def _typst_source(project: Project, book: Book, cites: Citations, figure_dir: Path, context: dict, links: BookLinks | None) -> str:
     """The book as one Typst file: each chapter converted on its own (in
     parallel, memoised by content, so a prose edit converts one chapter),
     then placed in the template, which is filled once from the metadata.
@@ -90,7 +89,7 @@ def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, T
     what one citeproc run over the whole book would; a numeric style, whose
     numbers follow the order of first citation in the book, would need the
     whole book in one run."""
-    cites = citations(project, chapters, targets)
+    chapters, targets = book.chapters, book.targets
     refs_chapter = cites.refs_chapter
 
     def chapter_typst(chapter: Chapter) -> str:
@@ -105,7 +104,7 @@ def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, T
 
     edition = context.get("edition") or {}
     variables = {"title": project.title, "author": project.author, "lang": project.language,
-                 **print_cover(project, edition)}
+                 **_print_cover(project, edition)}
     var_args = [f"--variable={k}={v}" for k, v in variables.items() if v]
     frame = {**chapters[0].doc, "meta": dict(chapters[0].doc["meta"]),
              "blocks": [{"t": "RawBlock", "c": ["typst", _BODY_MARK]}]}
@@ -118,7 +117,7 @@ def typst_source(project: Project, chapters: list[Chapter], targets: dict[str, T
     return head + body + tail
 
 
-def font_paths(project: Project) -> list[Path]:
+def _font_paths(project: Project) -> list[Path]:
     """Fonts shipped with the project (fonts/) are embedded; system fonts are
     ignored so every machine produces the same PDF."""
     folder = project.root / "fonts"

@@ -19,7 +19,7 @@ from . import execute as execution
 from . import facts as factlib
 from . import manifest
 from .editions import Edition, check_pins, load_editions, write_registry_json
-from .errors import BuildError, did_you_mean
+from .errors import BuildError
 from .project import Project
 from .publish import discard, locked, swap_in
 from .render import pandoc_book, quarto_available
@@ -27,7 +27,7 @@ from .render import quarto as quarto_renderer
 from .render.book import page_names
 from .render.pages import CHANGES_PAGE
 from .render.stage import stage_book
-from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
+from .render.shortcodes import check_facts_resolve
 from .validate import has_data_package, require_valid, resource_paths
 
 
@@ -87,40 +87,6 @@ def run_notebooks(project: Project, reporter: Reporter, jobs: int | None,
 
     return execution.execute(project, result.plan, jobs=jobs, on_done=on_done, timeout=timeout,
                              scheduler=scheduler)
-
-
-def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]]:
-    """(chapter, line, key, print format) for every `{{< fact key >}}` and
-    `{{< var key >}}` the chapters use."""
-    uses = []
-    for chapter in project.chapters:
-        path = project.root / chapter
-        text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
-        for m in SHORTCODE.finditer(text):
-            if m.group(1) in FACT_SHORTCODES:
-                line = text.count("\n", 0, m.start()) + 1
-                key, fmt = fact_args(m.group(1), m.group(2).strip(), f"{chapter}:{line}")
-                uses.append((chapter, line, key, fmt))
-    return uses
-
-
-def chapter_fact_keys(project: Project) -> list[tuple[str, int, str]]:
-    """(chapter, line, key) for every fact the chapters use."""
-    return [(c, line, k) for c, line, k, _ in chapter_fact_uses(project)]
-
-
-def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
-    uses = chapter_fact_uses(project)
-    missing = [f"  - {c}:{line}: unknown fact '{k}'{did_you_mean(k, facts)}"
-               for c, line, k, _ in uses if k not in facts]
-    if missing:
-        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing)
-                         + "\n(a notebook records one with step.fact(\"key\", value, unit=...))")
-    unprintable = [f"  - {c}:{line}: fact '{k}' (value {facts[k]['value']!r}) has no fmt={fmt} form"
-                   for c, line, k, fmt in uses if fmt is not None and factlib.formatted(facts[k], fmt) is None]
-    if unprintable:
-        raise BuildError("chapters ask for a print format a fact does not have (fmt=words takes a "
-                         "whole number from 0 to 99):\n" + "\n".join(unprintable))
 
 
 def check(project: Project, reporter: Reporter | None = None, jobs: int | None = None,

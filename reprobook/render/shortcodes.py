@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import RenderError, did_you_mean
+from ..errors import BuildError, RenderError, did_you_mean
 from ..facts import FORMATS, formatted
 from ..markdown import escape_markdown
+from ..project import Project, find_root
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 # Printed facts become links to their claims-ledger entry; the renderer
@@ -34,8 +35,6 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0,
     if depth > 5:
         raise RenderError(f"{label}: includes nested more than 5 deep")
     if root is None:
-        from ..project import find_root
-
         root = find_root(source.parent)
     root = root.resolve()
     generated = root / GENERATED_DIR
@@ -130,3 +129,34 @@ def _inside_attribute(text: str, pos: int) -> bool:
         return False
     before = segment[:quote]
     return before.rfind("{") > before.rfind("}")
+
+
+def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]]:
+    """(chapter, line, key, print format) for every `{{< fact key >}}` and
+    `{{< var key >}}` the chapters use."""
+    uses = []
+    for chapter in project.chapters:
+        path = project.root / chapter
+        text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
+        for m in SHORTCODE.finditer(text):
+            if m.group(1) in FACT_SHORTCODES:
+                line = text.count("\n", 0, m.start()) + 1
+                key, fmt = fact_args(m.group(1), m.group(2).strip(), f"{chapter}:{line}")
+                uses.append((chapter, line, key, fmt))
+    return uses
+
+
+def check_facts_resolve(project: Project, facts: dict[str, dict]) -> None:
+    """Every fact the chapters print exists and has the print format asked:
+    all problems in one message, before anything is rendered."""
+    uses = chapter_fact_uses(project)
+    missing = [f"  - {c}:{line}: unknown fact '{k}'{did_you_mean(k, facts)}"
+               for c, line, k, _ in uses if k not in facts]
+    if missing:
+        raise BuildError("chapters use facts no notebook records:\n" + "\n".join(missing)
+                         + "\n(a notebook records one with step.fact(\"key\", value, unit=...))")
+    unprintable = [f"  - {c}:{line}: fact '{k}' (value {facts[k]['value']!r}) has no fmt={fmt} form"
+                   for c, line, k, fmt in uses if fmt is not None and formatted(facts[k], fmt) is None]
+    if unprintable:
+        raise BuildError("chapters ask for a print format a fact does not have (fmt=words takes a "
+                         "whole number from 0 to 99):\n" + "\n".join(unprintable))

@@ -59,7 +59,7 @@ def render_pdf(project: Project, book: Book, cites: Citations, stage: Path, figu
     def compile_pdf() -> bytes:
         try:
             return typst.compile(str(source), root=str(stage),
-                                 _font_paths=[str(p) for p in _font_paths(project)],
+                                 font_paths=[str(p) for p in _font_paths(project)],
                                  ignore_system_fonts=True, timestamp=timestamp)
         except Exception as exc:  # typst raises its own error type with the diagnostic
             raise RenderError(f"Typst could not compile the PDF: {exc}") from None

@@ -1,7 +1,8 @@
 """Where a notebook's results are, named once for everything that writes or
 reads them (the Step in the kernel, the runner, the cache, the facts merge).
 
-A notebook run leaves FACTS_FILE and CHECKS_FILE beside its declared
+The runner tells a notebook's kernel where to write in OUTPUT_ENV. A
+notebook run leaves FACTS_FILE and CHECKS_FILE beside its declared
 outputs; a successful run is kept in .reprobook/cache/<notebook>/, whose
 outputs/ its consumers read while they run.
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from .project import NotebookSpec, Project
 
+OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
 FACTS_FILE = "facts.json"
 CHECKS_FILE = "checks.json"
 

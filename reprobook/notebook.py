@@ -22,12 +22,11 @@ from numbers import Number
 from pathlib import Path
 
 from .errors import did_you_mean
-from .layout import CHECKS_FILE, FACTS_FILE, upstream_file
+from .layout import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV, upstream_file
 from .markdown import escape_cell
 from .project import load_project
 from .validate import resource_paths
 
-OUTPUT_ENV = "REPROBOOK_OUTPUT_DIR"
 VERDICTS = ("consistent", "inconsistent", "within-qualifier", "unverifiable")
 
 

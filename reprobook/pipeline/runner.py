@@ -18,8 +18,7 @@ import nbformat
 from .. import extras
 from ..errors import NotebookError
 from ..locale_env import tool_environment
-from ..layout import CHECKS_FILE, FACTS_FILE, upstream_file
-from ..notebook import OUTPUT_ENV
+from ..layout import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV, upstream_file
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
 from ..validate import resource_paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -130,6 +131,9 @@ def new(directory):
                   "its data is a synthetic example)")
     go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
     console.print(f"  next: {go}reprobook build && pytest   (README.md says more)")
+    if importlib.util.find_spec("pytest") is None:
+        # Else `pytest` finds another environment's (or none) and fails on its imports.
+        console.print("  (its tests need pytest, which this environment lacks: pip install pytest)")
 
 
 @main.command()

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from reprobook.build import build
+from reprobook.errors import RenderError
 from reprobook.project import load_project
 from reprobook.render import pandoc_book
 
@@ -120,6 +121,18 @@ def test_the_books_own_nocite_still_lists_everything(tmp_path):
     listed = reference_list(texts(result.output_dir, "chapters/references.html"))
     assert len(listed) == 3 and any("nobody cites" in e.lower() for e in listed)
     assert "nobody cites" in pdf_text(result.pdf).lower()
+
+
+def test_a_key_missing_from_the_bibliography_names_the_chapter(tmp_path):
+    root = cited_book(tmp_path / "book")
+    two = root / "chapters/two.qmd"
+    two.write_text(two.read_text(encoding="utf-8").replace("@gw-release", "@gw-relaese"), encoding="utf-8")
+    with pytest.raises(RenderError) as info:
+        build(load_project(root), renderer="builtin")
+    message = str(info.value)
+    assert "<ref-gw-relaese>" in message  # Typst's own words, then what they mean
+    assert "The citation @gw-relaese (chapters/two.qmd) has no entry in the bibliography" in message
+    assert "`bibliography:` in _quarto.yml" in message
 
 
 QUARTOS = quarto_binaries()

@@ -975,6 +975,21 @@ def _insert_page_notes(project: Project, page: str, body: str) -> str:
 
 
 # ------------------------------------------------------------------ PDF
+def _missing_citation_hint(message: str, project: Project, chapters: list[Chapter]) -> str:
+    """Typst's "label <ref-KEY> does not exist" is a citation whose key the
+    bibliography lacks: say so, and where it is cited."""
+    found = re.search(r"label `?<ref-([^>]+)>`? does not exist", message)
+    if not found:
+        return ""
+    key = found.group(1)
+    cited = re.compile(rf"@{re.escape(key)}(?![\w:.#$%&+?<>~/-])")
+    where = [c.source for c in chapters if (project.root / c.source).is_file()
+             and cited.search((project.root / c.source).read_text(encoding="utf-8"))]
+    return (f"\nThe citation @{key}" + (f" ({', '.join(where)})" if where else "")
+            + " has no entry in the bibliography: correct the key, or add the entry to the "
+            "file named by `bibliography:` in _quarto.yml.")
+
+
 def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                stage: Path, figure_dir: Path, output: Path, context: dict,
                timestamp: int, links: BookLinks | None = None) -> Path:
@@ -989,7 +1004,8 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                                  font_paths=[str(p) for p in font_paths(project)],
                                  ignore_system_fonts=True, timestamp=timestamp)
         except Exception as exc:  # typst raises its own error type with the diagnostic
-            raise RenderError(f"Typst could not compile the PDF: {exc}") from None
+            raise RenderError(f"Typst could not compile the PDF: {exc}"
+                              + _missing_citation_hint(str(exc), project, chapters)) from None
 
     # Everything the compile reads: the source, the figures, the fonts.
     inputs = sorted(p for folder in (figure_dir, *font_paths(project)) if folder.is_dir()

@@ -18,7 +18,6 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from reprobook.build import build
-from reprobook.errors import RenderError
 from reprobook.project import load_project
 from reprobook.render import pandoc_book
 
@@ -123,18 +122,6 @@ def test_the_books_own_nocite_still_lists_everything(tmp_path):
     assert "nobody cites" in pdf_text(result.pdf).lower()
 
 
-def test_a_key_missing_from_the_bibliography_names_the_chapter(tmp_path):
-    root = cited_book(tmp_path / "book")
-    two = root / "chapters/two.qmd"
-    two.write_text(two.read_text(encoding="utf-8").replace("@gw-release", "@gw-relaese"), encoding="utf-8")
-    with pytest.raises(RenderError) as info:
-        build(load_project(root), renderer="builtin")
-    message = str(info.value)
-    assert "<ref-gw-relaese>" in message  # Typst's own words, then what they mean
-    assert "The citation @gw-relaese (chapters/two.qmd) has no entry in the bibliography" in message
-    assert "`bibliography:` in _quarto.yml" in message
-
-
 QUARTOS = quarto_binaries()
 
 
@@ -179,3 +166,38 @@ def test_parallel_citeproc_runs_print_the_same_text(tmp_path):
     assert "2024a" in results[0]
     # nothing was written into the book for citeproc to read back
     assert not (project.root / "_reprobook").exists()
+
+
+@pytest.mark.parametrize("renderer", ["builtin", "quarto"])
+def test_a_citation_without_an_entry_stops_both_renderers_before_rendering(tmp_path, renderer):
+    """Quarto alone publishes "(nokey2006?)" and carries on; both renderers
+    now stop while the book is staged, naming the key and the chapter."""
+    from reprobook.errors import BuildError
+
+    if renderer == "quarto" and not QUARTOS:
+        pytest.skip("no real Quarto")
+    root = cited_book(tmp_path / "book")
+    one = root / "chapters/one.qmd"
+    one.write_text(one.read_text() + "\nAlso [@nokey2006; @gw-report].\n")
+    project = load_project(root)
+    old_path = os.environ["PATH"]
+    if renderer == "quarto":
+        os.environ["PATH"] = f"{Path(QUARTOS[0]).parent}{os.pathsep}{old_path}"
+    try:
+        with pytest.raises(BuildError) as error:
+            build(project, renderer=renderer)
+    finally:
+        os.environ["PATH"] = old_path
+    message = str(error.value)
+    assert "@nokey2006 in chapters/one.qmd" in message and "references.json" in message
+    assert "gw-report" not in message
+    assert not (root / "_site").exists()
+
+
+def test_bibtex_keys_are_read_too(tmp_path):
+    """A BibTeX file (Quarto's starter book has one) is read through pandoc."""
+    from reprobook.render.bibliography import _keys_of
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@book{knuth84, author={Donald Knuth}, title={The TeXbook}, year={1984}}\n")
+    assert _keys_of(bib) == {"knuth84"}

@@ -711,16 +711,26 @@ def _cite_element(key: str) -> dict:
                                  "citationHash": 0}], [{"t": "Str", "c": f"@{key}"}]]}
 
 
-def cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
-    """The bibliography keys the book's chapters cite (a cross-reference
-    such as @fig-x is a Cite to pandoc too, and is left out)."""
+def citing_chapters(chapters: list[Chapter], targets: dict[str, Target]) -> dict[str, list[str]]:
+    """Each bibliography key the book's chapters cite, with the chapters
+    citing it (a cross-reference such as @fig-x is a Cite to pandoc too, and
+    is left out)."""
     def cite_ids(chapter: Chapter) -> list[str]:
         return sorted({citation["citationId"] for el in ast.iter_elements(chapter.doc["blocks"])
                        if el["t"] == "Cite" for citation in el["c"][0]})
 
-    return sorted({key for chapter in chapters
-                   for key in _derived(chapter, "cite-ids", lambda: cite_ids(chapter))
-                   if key not in targets})
+    out: dict[str, list[str]] = {}
+    for chapter in chapters:
+        for key in _derived(chapter, "cite-ids", lambda: cite_ids(chapter)):
+            # a cross-reference's kind (fig-, sec-...): _crossref names a
+            # broken one
+            if key not in targets and not ("-" in key and key.split("-")[0] in XREF_KINDS):
+                out.setdefault(key, []).append(chapter.source)
+    return dict(sorted(out.items()))
+
+
+def cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
+    return list(citing_chapters(chapters, targets))
 
 
 def quarto_nocite(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> str | None:
@@ -975,21 +985,6 @@ def _insert_page_notes(project: Project, page: str, body: str) -> str:
 
 
 # ------------------------------------------------------------------ PDF
-def _missing_citation_hint(message: str, project: Project, chapters: list[Chapter]) -> str:
-    """Typst's "label <ref-KEY> does not exist" is a citation whose key the
-    bibliography lacks: say so, and where it is cited."""
-    found = re.search(r"label `?<ref-([^>]+)>`? does not exist", message)
-    if not found:
-        return ""
-    key = found.group(1)
-    cited = re.compile(rf"@{re.escape(key)}(?![\w:.#$%&+?<>~/-])")
-    where = [c.source for c in chapters if (project.root / c.source).is_file()
-             and cited.search((project.root / c.source).read_text(encoding="utf-8"))]
-    return (f"\nThe citation @{key}" + (f" ({', '.join(where)})" if where else "")
-            + " has no entry in the bibliography: correct the key, or add the entry to the "
-            "file named by `bibliography:` in _quarto.yml.")
-
-
 def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                stage: Path, figure_dir: Path, output: Path, context: dict,
                timestamp: int, links: BookLinks | None = None) -> Path:
@@ -1004,8 +999,7 @@ def render_pdf(project: Project, chapters: list[Chapter], targets: dict[str, Tar
                                  font_paths=[str(p) for p in font_paths(project)],
                                  ignore_system_fonts=True, timestamp=timestamp)
         except Exception as exc:  # typst raises its own error type with the diagnostic
-            raise RenderError(f"Typst could not compile the PDF: {exc}"
-                              + _missing_citation_hint(str(exc), project, chapters)) from None
+            raise RenderError(f"Typst could not compile the PDF: {exc}") from None
 
     # Everything the compile reads: the source, the figures, the fonts.
     inputs = sorted(p for folder in (figure_dir, *font_paths(project)) if folder.is_dir()

@@ -42,7 +42,7 @@ import yaml
 from .. import facts as factlib
 from .. import ledger
 from ..project import Project, load_project
-from . import pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
+from . import bibliography, pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
 from . import site as sitelib
 
 ENGINE_PROFILE = "reprobook"
@@ -105,6 +105,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     book = load_project(dest, profile=project.profile)
     chapters, targets, uses = pandoc_book.fact_uses(book, facts)
+    bibliography.check_citations(book, pandoc_book.citing_chapters(chapters, targets))
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;

@@ -7,6 +7,7 @@ environment, and compare every file byte for byte."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -191,13 +192,19 @@ def _rebuild_and_compare(archive: Path, tmp: Path, expected: dict | None, report
             + ("every package pinned in requirements.lock is installed at its pinned version, "
                if lock.is_file() else "the package pins no packages (it has no requirements.lock), ")
             + "and the engine's files match the package's")
-        site = _rebuild_here(project_dir, number, renderer, recorded)
+        rebuild = functools.partial(_rebuild_here, project_dir, number, renderer, recorded)
     else:
         report.notes.append("this Python environment differs from the pinned one ("
                             + "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
                             + "): rebuilt in a fresh virtual environment from requirements.lock "
                             "with the package's engine")
-        site = _rebuild_in_venv(project_dir, engine_src, tmp / "venv", number, renderer, recorded)
+        rebuild = functools.partial(_rebuild_in_venv, project_dir, engine_src, tmp / "venv",
+                                    number, renderer, recorded)
+    try:
+        site = rebuild()
+    except BuildError as exc:  # the files named above are kept: they say why
+        report.problems.append(f"the rebuild from the package failed: {exc}")
+        return
     folder = site / number if number else site
     actual = json.loads((folder / manifest.MANIFEST).read_text())
     if expected is None:
@@ -217,11 +224,7 @@ def _rebuild_here(project_dir: Path, number: str | None, renderer: str, recorded
     from .project import load_project
 
     with manifest.replayed_build_environment(recorded):
-        try:
-            result = build(load_project(project_dir), edition=number, renderer=renderer)
-        except BuildError as exc:
-            raise BuildError(f"the rebuild from the package failed: {exc}") from None
-    return result.site
+        return build(load_project(project_dir), edition=number, renderer=renderer).site
 
 
 def _rebuild_in_venv(project_dir: Path, engine_src: Path, venv: Path, number: str | None,

@@ -1,0 +1,149 @@
+"""The replication package and `reprobook verify URL-OR-PATH`: an edition
+verified from what is published alone (its site served on 127.0.0.1, a site
+folder, or the package by itself), on a synthetic mini book."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import shutil
+import textwrap
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from reprobook.build import build
+from reprobook.cli import main
+from reprobook.project import load_project
+from reprobook.replication import INDEX, write_package
+
+from .conftest import make_mini_project
+
+ARCHIVE = "mini-1.0-replication.zip"
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    """A mini book with one edition, built once for this module's tests;
+    returns its site folder (tests copy it before changing anything)."""
+    root = make_mini_project(tmp_path_factory.mktemp("replication") / "mini")
+    (root / "editions.yml").write_text(textwrap.dedent("""\
+        editions:
+          - number: "1.0"
+            date: "2024-01-02"
+            title: "Mini, first edition"
+            status: current
+            summary: "The fixture book."
+            profile: null
+        """))
+    build(load_project(root), renderer="builtin")
+    return root / "_site"
+
+
+def verify(target: Path | str):
+    return CliRunner().invoke(main, ["verify", str(target)])
+
+
+def test_the_package_is_linked_with_size_and_sha256_and_listed_in_the_manifest(edition):
+    archive = edition / "1.0" / ARCHIVE
+    data = archive.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    manifest = json.loads((edition / "1.0/manifest.json").read_text())
+    assert manifest["replication"] == {"path": ARCHIVE, "bytes": len(data), "sha256": digest}
+    for page in ("index.html", "data.html"):
+        soup = BeautifulSoup((edition / "1.0" / page).read_text(encoding="utf-8"), "html.parser")
+        link = soup.find("a", href=ARCHIVE)
+        assert link is not None, page
+        text = link.find_parent(["li", "p"]).get_text(" ")
+        assert f"{len(data):,} bytes" in text and digest in text, page
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        index = json.loads(zf.read(INDEX))
+    assert names == sorted(names)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o644}
+    # What built it, with the engine's source; nothing generated.
+    for name in ("index.qmd", "chapters/one.qmd", "notebooks/a.ipynb", "data/raw/alpha.csv",
+                 "data/raw/datapackage.json", "_quarto.yml", "reprobook.yml", "editions.yml",
+                 "_extensions/reprobook/_extension.yml", "engine/reprobook/build.py"):
+        assert name in names and name in index["files"]
+    assert not [n for n in names if n.startswith(("_site", ".reprobook", "figures/"))
+                or n.endswith(".pyc")]
+    # The manifest hashes the inputs the package holds, and the engine.
+    assert manifest["inputs"]["configuration"]["_extensions/reprobook/fact.lua"] == \
+        index["files"]["_extensions/reprobook/fact.lua"]
+    assert manifest["inputs"]["engine"]["reprobook"] == index["engine"]["digest"]
+
+
+def test_the_package_is_deterministic(edition, tmp_path):
+    project = load_project(edition.parent)
+    first = write_package(project, tmp_path / "a" / ARCHIVE, "1.0")
+    (tmp_path / "b").mkdir()
+    second = write_package(project, tmp_path / "b" / ARCHIVE, "1.0")
+    assert first == second == json.loads((edition / "1.0/manifest.json").read_text())["replication"]
+
+
+def test_verify_from_the_site_served_on_localhost_passes(edition):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(edition))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = verify(f"http://127.0.0.1:{server.server_address[1]}/1.0/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "rebuilt with this Python environment" in result.output
+    files = len(json.loads((edition / "1.0/manifest.json").read_text())["outputs"])
+    assert f"reproduced all {files} published files byte for byte" in " ".join(result.output.split())
+
+
+def test_verify_names_a_changed_published_file_and_a_changed_package_file(edition, tmp_path):
+    site = shutil.copytree(edition, tmp_path / "site")
+    page = site / "1.0/chapters/one.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("1,000", "1,001")
+                    .replace("3,500", "3,501"), encoding="utf-8")
+    result = verify(site)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "published chapters/one.html: differs" in output
+    assert "Traceback" not in result.output
+
+    # The package alone, with a raw file changed inside it: its own index
+    # names the file, and the rebuilt package differs from it.
+    original = edition / "1.0" / ARCHIVE
+    changed = tmp_path / "alone" / ARCHIVE
+    changed.parent.mkdir()
+    with zipfile.ZipFile(original) as src, zipfile.ZipFile(changed, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "data/raw/beta.csv":
+                data = data.replace(b"1,7", b"1,8")
+            dst.writestr(info, data)
+    result = verify(changed)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "package file data/raw/beta.csv: altered" in output
+
+    # The untouched package alone passes: rebuilt, it makes itself again.
+    shutil.copy(original, changed)
+    result = verify(changed)
+    assert result.exit_code == 0, result.output
+    assert "no manifest beside the archive" in result.output
+
+
+def test_verify_of_something_else_says_what_to_give(tmp_path):
+    (tmp_path / "notes.zip").write_text("not a zip")
+    result = verify(tmp_path / "notes.zip")
+    assert result.exit_code == 1
+    assert "is not a zip archive" in result.output and "Traceback" not in result.output
+    result = verify(tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no such file or folder" in result.output

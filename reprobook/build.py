@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import changes as changelib
-from . import extension, incremental, memo, replication
+from . import extension, incremental, memo, provenance, replication
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
@@ -209,6 +209,11 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     _link_or_copy(str(archive), str(site / archive.name))
+    # CITATION.cff, .zenodo.json and the RO-Crate (which lists every file
+    # above with its hash), dated by the edition, never the clock.
+    provenance.write(project, site, context.get("edition") or {"summary": project.subtitle},
+                     context["replication"],
+                     dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).date().isoformat())
     manifest.write(project, site, result.renderer, number, context["replication"])
     result.output_dir = site
     pdf = site / context["pdf_name"]

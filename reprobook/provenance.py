@@ -29,6 +29,20 @@ PROFILES = ("https://w3id.org/ro/wfrun/process/0.5", "https://w3id.org/ro/wfrun/
             "https://w3id.org/workflowhub/workflow-ro-crate/1.0")
 
 
+# A fixed table (the system's mimetypes database differs between machines).
+FORMATS = {".html": "text/html", ".pdf": "application/pdf", ".json": "application/json",
+           ".csv": "text/csv", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+           ".js": "text/javascript", ".css": "text/css", ".zip": "application/zip",
+           ".ipynb": "application/x-ipynb+json", ".md": "text/markdown", ".cff": "application/yaml",
+           ".geojson": "application/geo+json", ".tif": "image/tiff", ".woff2": "font/woff2",
+           ".txt": "text/plain", ".xml": "application/xml"}
+
+
+def _one(values: list):
+    """A single value rather than a one-item list (RO-Crate 1.1's advice)."""
+    return values[0] if len(values) == 1 else values
+
+
 def _licence_entity(licence: dict) -> tuple[str, dict]:
     name = licence.get("title") or licence.get("name") or "licence"
     ident = licence.get("path") or f"#licence-{licence.get('name') or name}"
@@ -65,12 +79,21 @@ def write_crate(project: Project, site: Path, edition: dict, replication: dict, 
     root["description"] = edition.get("summary") or project.subtitle or project.title
     root["datePublished"] = date
     root["conformsTo"] = [{"@id": p} for p in PROFILES]
+    crate.metadata["conformsTo"] = [{"@id": "https://w3id.org/ro/crate/1.1"},
+                                    {"@id": "https://w3id.org/workflowhub/workflow-ro-crate/1.0"}]
+    version = str(edition.get("number") or date)
+    authors = [a.strip() for a in (project.author or "").split(",") if a.strip()]
+    if authors:
+        root["author"] = _one([{"@id": f"#author-{n}"} for n in range(len(authors))])
     for profile in PROFILES:
         crate.add(ContextEntity(crate, profile, properties={
             "@type": "CreativeWork", "name": profile.rsplit("/", 2)[-2], "version": profile.rsplit("/", 1)[-1]}))
 
     def entity(ident: str, properties: dict):
         return crate.add(ContextEntity(crate, ident, properties=properties))
+
+    for n, name in enumerate(authors):
+        entity(f"#author-{n}", {"@type": "Person", "name": name})
 
     # Every published file, with its hash (the crate cannot list itself).
     types = {replication["path"]: ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
@@ -82,6 +105,7 @@ def write_crate(project: Project, site: Path, edition: dict, replication: dict, 
         data = path.read_bytes()
         files[rel] = crate.add_file(dest_path=rel, properties={
             "@type": types.get(rel, "File"), "name": path.name, "contentSize": str(len(data)),
+            "encodingFormat": FORMATS.get(path.suffix.lower(), "application/octet-stream"),
             "sha256": hashlib.sha256(data).hexdigest()})
     raw = _raw_files(project)
     licences = {}
@@ -90,16 +114,20 @@ def write_crate(project: Project, site: Path, edition: dict, replication: dict, 
         if file is None:
             continue
         file["name"] = item["title"]
+        ids = []
         for licence in item["licences"]:
             ident, props = _licence_entity(licence)
             licences.setdefault(ident, entity(ident, props))
-            file.append_to("license", licences[ident])
+            ids.append({"@id": ident})
+        if ids:
+            file["license"] = _one(ids)
         sources = [s.get("path") or s.get("url") or s.get("title") for s in item["sources"]]
+        sources = [{"@id": s} if str(s).startswith(("http://", "https://")) else s
+                   for s in sources if s]
         if sources:
-            file["isBasedOn"] = [{"@id": s} if str(s).startswith(("http://", "https://"))
-                                 else s for s in sources if s]
+            file["isBasedOn"] = _one(sources)
     if licences:
-        root["license"] = [{"@id": i} for i in sorted(licences)]
+        root["license"] = _one([{"@id": i} for i in sorted(licences)])
     else:
         root["license"] = "not given: see the data page"
     # The workflow: the replication package (build plan, notebooks, engine);
@@ -110,6 +138,7 @@ def write_crate(project: Project, site: Path, edition: dict, replication: dict, 
     workflow = files.get(replication["path"])
     if workflow is not None:
         workflow["name"] = "Replication package: everything that built this edition"
+        workflow["version"] = version
         workflow["programmingLanguage"] = engine
         root["mainEntity"] = workflow
     engine_app = entity("#reprobook-engine", {"@type": "SoftwareApplication", "name": "reprobook",
@@ -118,13 +147,19 @@ def write_crate(project: Project, site: Path, edition: dict, replication: dict, 
     actions = []
     for spec in project.notebooks:
         notebook = files.get(f"notebooks/{spec.name}.ipynb")
+        read = [{"@id": by_resource[r]} for r in spec.inputs if by_resource.get(r) in files]
+        made = [{"@id": o} for o in (*spec.outputs, "facts.json") if o in files]
         run = entity(f"#run-{spec.name}", {
             "@type": "CreateAction", "name": f"Run of notebook {spec.path}", "endTime": date,
-            "object": [{"@id": by_resource[r]} for r in spec.inputs
-                       if by_resource.get(r) in files],
-            "result": [{"@id": o} for o in spec.outputs if o in files]})
+            "description": f"{spec.path} executed top to bottom for this edition: the data it "
+                           "read, the figures and facts (facts.json) it recorded"})
+        if read:
+            run["object"] = _one(read)
+        if made:
+            run["result"] = _one(made)
         if notebook is not None:
             notebook["name"] = f"Notebook {spec.path}, as executed"
+            notebook["version"] = version
             run["instrument"] = notebook
         actions.append(run)
     results = [files[r] for r in files if r.endswith((".html", ".pdf"))]

@@ -147,3 +147,79 @@ def test_verify_of_something_else_says_what_to_give(tmp_path):
     assert "is not a zip archive" in result.output and "Traceback" not in result.output
     result = verify(tmp_path / "nowhere")
     assert result.exit_code == 1 and "no such file or folder" in result.output
+
+
+# ------------------------------------------------------------- provenance
+VALIDATOR_LOCK = Path(__file__).parent / "rocrate" / "requirements.lock"
+
+
+@pytest.fixture(scope="session")
+def roc_validator() -> Path:
+    """roc-validator's own virtual environment, made once per lock (its pins
+    conflict with the engine's) under ~/.cache/reprobook/; returns its python."""
+    import subprocess
+    import sys
+
+    digest = hashlib.sha256(VALIDATOR_LOCK.read_bytes()).hexdigest()[:12]
+    venv = Path.home() / ".cache" / "reprobook" / f"roc-validator-{digest}"
+    python = venv / "bin" / "python"
+    if not (venv / "ready").is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet",
+                               "--python", str(python), "install", "--no-compile", "-r",
+                               str(VALIDATOR_LOCK)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        (venv / "ready").write_text(digest)
+    return python
+
+
+def validate_crate(python: Path, folder: Path) -> dict:
+    import subprocess
+
+    here = Path(__file__).parent / "rocrate"
+    proc = subprocess.run([str(python), str(here / "validate.py"), str(folder), "workflow-run-crate",
+                           str(here / "ro-crate-1.1-context.jsonld")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_edition_has_a_valid_workflow_run_crate_and_citation_files(edition, roc_validator,
+                                                                        tmp_path):
+    import yaml
+
+    folder = edition / "1.0"
+    crate = json.loads((folder / "ro-crate-metadata.json").read_text())
+    graph = {e["@id"]: e for e in crate["@graph"]}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    # Every published file (but the crate itself and the manifest written
+    # after it) with the manifest's sha256.
+    listed = {i: e["sha256"] for i, e in graph.items() if "sha256" in e}
+    assert listed == {k: v for k, v in manifest["outputs"].items() if k != "ro-crate-metadata.json"}
+    alpha = graph["data/alpha.csv"]
+    assert graph[alpha["license"]["@id"]]["name"] == "CC0-1.0"
+    assert alpha["isBasedOn"] == "test fixture"
+    run = graph["#run-a"]
+    assert run["@type"] == "CreateAction" and run["instrument"] == {"@id": "notebooks/a.ipynb"}
+    assert run["object"] == {"@id": "data/alpha.csv"}
+    assert graph["./"]["mainEntity"] == {"@id": ARCHIVE}
+    assert graph["./"]["datePublished"] == "2024-01-02"
+
+    result = validate_crate(roc_validator, folder)
+    assert result["valid"], result["issues"]
+    # The check can fail: a crate without its main workflow's types does not validate.
+    broken = shutil.copytree(folder, tmp_path / "broken")
+    crate["@graph"] = [dict(e, **{"@type": "File"}) if e["@id"] == ARCHIVE else e
+                       for e in crate["@graph"]]
+    (broken / "ro-crate-metadata.json").write_text(json.dumps(crate))
+    result = validate_crate(roc_validator, broken)
+    assert not result["valid"]
+    assert any("Main Workflow must have types" in i["message"] for i in result["issues"])
+
+    cff = yaml.safe_load((folder / "CITATION.cff").read_text())
+    assert (cff["cff-version"], cff["version"], cff["date-released"], cff["license"]) == \
+        ("1.2.0", "1.0", "2024-01-02", "CC0-1.0")
+    zenodo = json.loads((folder / ".zenodo.json").read_text())
+    assert (zenodo["version"], zenodo["publication_date"], zenodo["upload_type"]) == \
+        ("1.0", "2024-01-02", "publication")

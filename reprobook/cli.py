@@ -211,8 +211,11 @@ def editions(root, show_pins):
 @main.command()
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="With URL-OR-PATH: rebuild with this Python (an environment made from the "
+                   "package's requirements.lock) instead of this one or a fresh one.")
 @click.argument("target", required=False, metavar="[URL-OR-PATH]")
-def verify(root, edition, target):
+def verify(root, edition, target, python):
     """Hash the published files against their manifests, then rebuild in a
     clean temporary directory and compare byte for byte: every edition, or
     the one named with --edition.
@@ -224,7 +227,7 @@ def verify(root, edition, target):
     from .verify import verify as run_verify
 
     if target is not None:
-        _verify_published(target, edition)
+        _verify_published(target, edition, python)
         return
     try:
         label, differences = run_verify(_project(root), edition)
@@ -241,11 +244,11 @@ def verify(root, edition, target):
                   "is byte-identical to it")
 
 
-def _verify_published(target: str, edition: str | None) -> None:
+def _verify_published(target: str, edition: str | None, python: str | None) -> None:
     from .reviewer import verify_published
 
     try:
-        report = verify_published(target, edition)
+        report = verify_published(target, edition, python)
     except BuildError as exc:
         err_console.print(f"[bold red]Verify stopped:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(1)

@@ -71,14 +71,15 @@ class _Source:
         return str(self.base)
 
 
-def verify_published(location: str, edition: str | None = None) -> Report:
+def verify_published(location: str, edition: str | None = None,
+                     python: str | None = None) -> Report:
     """Verify the edition published at `location` (an http(s) URL of a site
     or edition folder, a local site or edition folder, or a replication
     package .zip)."""
     if not location.startswith(("http://", "https://")):
         path = Path(location)
         if path.is_file():
-            return _verify_archive_alone(path)
+            return _verify_archive_alone(path, python)
         if not path.is_dir():
             raise BuildError(f"{location}: no such file or folder (give an edition's address, "
                              "a published site folder or a replication package .zip)")
@@ -114,7 +115,7 @@ def verify_published(location: str, edition: str | None = None) -> Report:
     with tempfile.TemporaryDirectory(prefix="reprobook-replicate-") as tmp:
         archive = Path(tmp) / package["path"]
         archive.write_bytes(data)
-        _rebuild_and_compare(archive, Path(tmp), expected, report)
+        _rebuild_and_compare(archive, Path(tmp), expected, report, python)
     return report
 
 
@@ -126,7 +127,7 @@ def _state(kind: str, name: str, want: dict, got: dict) -> str:
     return f"{kind} {name}: differs (sha256 is not the manifest's)"
 
 
-def _verify_archive_alone(archive: Path) -> Report:
+def _verify_archive_alone(archive: Path, python: str | None) -> Report:
     """The package without its site: a manifest.json beside it (a
     downloaded edition folder) is used if it lists this archive; otherwise
     the package is checked against its own index, rebuilt, and the rebuilt
@@ -135,12 +136,12 @@ def _verify_archive_alone(archive: Path) -> Report:
     if beside.is_file():
         expected = _json(beside.read_bytes(), str(beside))
         if (expected.get("replication") or {}).get("path") == archive.name:
-            return verify_published(str(archive.parent))
+            return verify_published(str(archive.parent), python=python)
     report = Report(label=archive.name)
     report.notes.append("no manifest beside the archive: checked it against its own index "
                         f"({replication.INDEX}) and compared the rebuilt package with it")
     with tempfile.TemporaryDirectory(prefix="reprobook-replicate-") as tmp:
-        _rebuild_and_compare(archive, Path(tmp), None, report)
+        _rebuild_and_compare(archive, Path(tmp), None, report, python)
     return report
 
 
@@ -160,7 +161,8 @@ def _unpack(archive: Path, dest: Path) -> dict:
     return json.loads(index.read_text(encoding="utf-8"))
 
 
-def _rebuild_and_compare(archive: Path, tmp: Path, expected: dict | None, report: Report) -> None:
+def _rebuild_and_compare(archive: Path, tmp: Path, expected: dict | None, report: Report,
+                         python: str | None = None) -> None:
     project_dir = tmp / "project"
     index = _unpack(archive, project_dir)
     # Every file against the package's own index.
@@ -186,7 +188,12 @@ def _rebuild_and_compare(archive: Path, tmp: Path, expected: dict | None, report
     number = index.get("edition")
     renderer = ((expected or {}).get("tools") or {}).get("renderer", "builtin")
     recorded = expected or {"build_environment": {}}
-    if not differences:
+    if python:
+        report.notes.append(f"rebuilt with {python} as asked, with the package's own engine "
+                            "(PYTHONPATH=engine)")
+        rebuild = functools.partial(_rebuild_with, python, project_dir, engine_src, number,
+                                    renderer, recorded)
+    elif not differences:
         report.notes.append(
             "rebuilt with this Python environment: "
             + ("every package pinned in requirements.lock is installed at its pinned version, "
@@ -231,24 +238,35 @@ def _rebuild_in_venv(project_dir: Path, engine_src: Path, venv: Path, number: st
                      renderer: str, recorded: dict) -> Path:
     """The pinned environment: a fresh virtual environment with exactly
     requirements.lock, and the package's own engine on PYTHONPATH."""
+    _run([sys.executable, "-m", "venv", str(venv)])
+    python = str(venv / "bin" / "python")
+    _run([python, "-m", "pip", "install", "--quiet", "-r", str(project_dir / "requirements.lock")])
+    return _rebuild_with(python, project_dir, engine_src, number, renderer, recorded)
+
+
+def _run(args: list[str], **kw) -> None:
+    proc = subprocess.run(args, capture_output=True, text=True, **kw)
+    if proc.returncode:
+        raise BuildError(f"{' '.join(args[:4])} ... failed:\n{(proc.stderr or proc.stdout)[-2000:]}")
+
+
+def _rebuild_with(python: str, project_dir: Path, engine_src: Path, number: str | None,
+                  renderer: str, recorded: dict) -> Path:
+    """`reprobook build` of the unpacked package with `python`, the
+    package's engine first on its path."""
     import os
 
-    def run(args: list[str], **kw) -> None:
-        proc = subprocess.run(args, capture_output=True, text=True, **kw)
-        if proc.returncode:
-            raise BuildError(f"{' '.join(args[:4])} ... failed:\n{proc.stderr[-2000:]}")
-
-    run([sys.executable, "-m", "venv", str(venv)])
-    python = str(venv / "bin" / "python")
-    run([python, "-m", "pip", "install", "--quiet", "-r", str(project_dir / "requirements.lock")])
-    env = {**os.environ, "PYTHONPATH": str(engine_src)}
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env["PYTHONPATH"] = str(engine_src)
+    # its scripts (the notebooks' kernel) before anything else on PATH
+    env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])
     for name, value in (recorded.get("build_environment") or {}).items():
         if value is None:
             env.pop(name, None)
         else:
             env[name] = value
     args = [python, "-m", "reprobook", "build", "--root", str(project_dir), "--renderer", renderer]
-    run(args + (["--edition", number] if number else []), env=env)
+    _run(args + (["--edition", number] if number else []), env=env)
     from .project import load_project
 
     return load_project(project_dir).site_dir

@@ -223,3 +223,32 @@ def test_the_edition_has_a_valid_workflow_run_crate_and_citation_files(edition, 
     zenodo = json.loads((folder / ".zenodo.json").read_text())
     assert (zenodo["version"], zenodo["publication_date"], zenodo["upload_type"]) == \
         ("1.0", "2024-01-02", "publication")
+
+
+def test_the_manifest_hashes_every_input_that_can_change_an_output(tmp_path):
+    """The report's own modules, configuration, references, fonts and the
+    engine are hashed (no build needed: the inputs are read from the tree)."""
+    from reprobook import manifest, replication
+
+    root = make_mini_project(tmp_path / "mini")
+    (root / "helpers").mkdir()
+    (root / "helpers/__init__.py").write_text("SCALE = 1\n")
+    (root / "fonts").mkdir()
+    (root / "fonts/Face.ttf").write_bytes(b"not really a font")
+    (root / "references.json").write_text("[]\n")
+    text = (root / "reprobook.yml").read_text()
+    (root / "reprobook.yml").write_text(text.replace(
+        "inputs: [alpha]\n", "inputs: [alpha]\n    imports: [helpers]\n"))
+    inputs = manifest.inputs_of(load_project(root))
+    assert list(inputs) == list(manifest.INPUT_GROUPS)
+    assert "helpers/__init__.py" in inputs["code"]
+    assert {"fonts/Face.ttf", "references.json", "_quarto.yml", "reprobook.yml"} <= \
+        set(inputs["configuration"])
+    assert inputs["engine"] == {"reprobook": replication.engine_digest()}
+
+    # A change to the report's module is named by the comparison verify makes.
+    (root / "helpers/__init__.py").write_text("SCALE = 2\n")
+    changed = manifest.inputs_of(load_project(root))
+    problems = manifest.compare({"inputs": inputs, "outputs": {}, "tools": {}},
+                                {"inputs": changed, "outputs": {}, "tools": {}})
+    assert problems == ["input helpers/__init__.py: changed"]

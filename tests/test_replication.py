@@ -96,12 +96,14 @@ def test_verify_from_the_site_served_on_localhost_passes(edition):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        result = verify(f"http://127.0.0.1:{server.server_address[1]}/1.0/")
+        # The site's root address: verify picks the newest edition from its manifest.
+        result = verify(f"http://127.0.0.1:{server.server_address[1]}/")
     finally:
         server.shutdown()
         server.server_close()
     assert result.exit_code == 0, result.output
     assert "rebuilt with this Python environment" in result.output
+    assert "edition 1.0: the replication package matches the manifest" in " ".join(result.output.split())
     files = len(json.loads((edition / "1.0/manifest.json").read_text())["outputs"])
     assert f"reproduced all {files} published files byte for byte" in " ".join(result.output.split())
 

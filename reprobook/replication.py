@@ -122,9 +122,17 @@ def write_package(project: Project, archive: Path, edition: str | None) -> dict:
     is the archive's file name)."""
     from .render.site import deterministic_zip
 
+    from .editions import load_editions
+    from .project import load_project
+
+    # Every edition's inputs: rebuilding one edition in an empty folder also
+    # builds the editions its pages link to (build._build_editions).
+    projects = [load_project(project.root, profile=e.profile)
+                for e in load_editions(project.root)] or [project]
     files: dict[str, Path] = {}
-    for group in input_groups(project).values():
-        files.update(group)
+    for each in projects:
+        for group in input_groups(each).values():
+            files.update(group)
     engine = {f"{ENGINE_FOLDER}/{name}": path for name, path in engine_files().items()}
     index = {"edition": edition, "title": project.title,
              "engine": {"name": "reprobook", "version": __version__, "digest": engine_digest(),

@@ -254,3 +254,35 @@ def test_the_manifest_hashes_every_input_that_can_change_an_output(tmp_path):
     problems = manifest.compare({"inputs": inputs, "outputs": {}, "tools": {}},
                                 {"inputs": changed, "outputs": {}, "tools": {}})
     assert problems == ["input helpers/__init__.py: changed"]
+
+
+def test_an_older_editions_package_holds_what_the_newer_editions_need(tmp_path):
+    """Rebuilding 1.0 in an empty folder builds 1.1 too (its pages link
+    to it), so 1.0's package holds 1.1's notebook and chapter as well."""
+    from .conftest import write_notebook
+
+    root = make_mini_project(tmp_path / "mini")
+    write_notebook(root / "notebooks/c.ipynb", "c", "beta", "gamma")
+    (root / "appendix").mkdir()
+    (root / "appendix/three.qmd").write_text("# Three\n\nMore.\n")
+    (root / "_quarto-new.yml").write_text(textwrap.dedent("""\
+        book:
+          chapters: [index.qmd, chapters/one.qmd, chapters/two.qmd, appendix/three.qmd]
+        """))
+    (root / "reprobook-new.yml").write_text(textwrap.dedent("""\
+        notebooks:
+          - {path: notebooks/c.ipynb, inputs: [beta]}
+        """))
+    (root / "editions.yml").write_text(textwrap.dedent("""\
+        editions:
+          - {number: "1.0", date: "2024-01-02", title: "Mini", status: superseded,
+             summary: "First.", profile: null}
+          - {number: "1.1", date: "2024-06-02", title: "Mini", status: current,
+             summary: "Second.", profile: new}
+        """))
+    older = load_project(root)
+    assert "notebooks/c.ipynb" not in [nb.path for nb in older.notebooks]
+    write_package(older, tmp_path / ARCHIVE, "1.0")
+    names = zipfile.ZipFile(tmp_path / ARCHIVE).namelist()
+    assert {"notebooks/c.ipynb", "appendix/three.qmd", "_quarto-new.yml",
+            "reprobook-new.yml"} <= set(names)

@@ -213,12 +213,24 @@ def editions(root, show_pins):
 @main.command()
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
-def verify(root, edition):
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="With URL-OR-PATH: rebuild with this Python (an environment made from the "
+                   "package's requirements.lock) instead of this one or a fresh one.")
+@click.argument("target", required=False, metavar="[URL-OR-PATH]")
+def verify(root, edition, target, python):
     """Hash the published files against their manifests, then rebuild in a
     clean temporary directory and compare byte for byte: every edition, or
-    the one named with --edition."""
+    the one named with --edition.
+
+    With URL-OR-PATH (an edition's or site's address, a published site
+    folder, or a replication package .zip), verify that edition from what
+    is published alone: its replication package is checked, unpacked into
+    an empty folder and rebuilt; no project, git or clone needed."""
     from .verify import verify as run_verify
 
+    if target is not None:
+        _verify_published(target, edition, python)
+        return
     try:
         label, differences = run_verify(_project(root), edition)
     except BuildError as exc:
@@ -232,6 +244,26 @@ def verify(root, edition):
         sys.exit(1)
     console.print(f"[green]✓[/] {name}: published files match the manifest, and the rebuild "
                   "is byte-identical to it")
+
+
+def _verify_published(target: str, edition: str | None, python: str | None) -> None:
+    from .reviewer import verify_published
+
+    try:
+        report = verify_published(target, edition, python)
+    except BuildError as exc:
+        err_console.print(f"[bold red]Verify stopped:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)
+    for note in report.notes:
+        console.print(f"• {escape(note)}", soft_wrap=True)
+    if report.problems:
+        err_console.print(f"[bold red]✗ {report.label} does not match what is published "
+                          f"({report.identical} files byte-identical; these are not):[/]")
+        for line in report.problems:
+            err_console.print(f"  - {escape(line)}", soft_wrap=True)
+        sys.exit(1)
+    console.print(f"[green]✓[/] {report.label}: the replication package matches the manifest, "
+                  f"and the rebuild reproduced all {report.identical} published files byte for byte")
 
 
 @main.command()

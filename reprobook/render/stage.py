@@ -165,6 +165,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                               "href": pages.CHANGES})
 
     data = sitelib.publish_data(project, extra)
+    data["replication"] = context.get("replication")  # the edition's package, beside the page
     _write(dest / pages.DATA, pages.data_page(env, data, [
         (spec, notebook_pages.get(spec.name)) for spec in project.notebooks]))
     footer_center.insert(1, {"text": "Data", "href": pages.DATA})
@@ -202,6 +203,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     landing = sitelib.landing_block(
         env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
         descriptions={c.page: c.description for c in chapters if c.description},
+        replication=context.get("replication"),
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))

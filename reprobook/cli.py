@@ -295,9 +295,9 @@ def preview(root, port, watch, pdf):
     project = _project(root)
     if quarto_available():
         console.print(f"Quarto {quarto_renderer.version()} is on PATH; the preview renders with "
-                      "the built-in renderer anyway: a saved prose edit reaches the browser in "
-                      "under a second, Quarto's own render takes several (BENCHMARKS.md). "
-                      "`reprobook build` renders with Quarto.")
+                      "the built-in renderer anyway, which re-renders only what an edit changed "
+                      "(Quarto renders whole pages again and is several times slower: "
+                      "BENCHMARKS.md). `reprobook build` renders with Quarto.")
     console.print("Preview builds render the HTML first; the PDF is " + (
         "rebuilt after each update of the page." if pdf else
         "not rebuilt (pass --pdf, or run `reprobook build`)."))

@@ -211,7 +211,7 @@ def _derived(chapter: Chapter, what: str, compute, *depends: str):
     walks over every AST cost seconds per build, though one chapter changed."""
     if not chapter.digest:
         return compute()
-    key = memo.key("derived", what, chapter.digest, *depends)
+    key = memo.key("derived", what, _engine_digest(), chapter.digest, *depends)
     return json.loads(memo.cached("derived", key, lambda: json.dumps(compute()).encode()))
 
 
@@ -864,7 +864,7 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     # renders one page, not every page with every link.
     position = {p: i for i, (_, _, p) in enumerate(pages)}
     sidebars: dict[str, tuple[list[dict], list[str], str]] = {}
-    shared = memo.key(_templates_digest(), _project_digest(project),
+    shared = memo.key(_engine_digest(), _templates_digest(), _project_digest(project),
                       json.dumps(context, sort_keys=True, default=repr), str(fonts_css),
                       json.dumps(footer, sort_keys=True))
     sidebar_item = env.get_template("sidebar.html").module.item
@@ -910,8 +910,8 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     # What a page's HTML depends on besides its own AST: every target (the
     # labels of cross-references), the links under figures, the
     # bibliography and the keys the whole book cites (they decide "2024a"
-    # or "2024"), the fragment template and pandoc itself.
-    book_key = memo.key(targets_digest(targets),
+    # or "2024"), the fragment template, the engine's code and pandoc itself.
+    book_key = memo.key(_engine_digest(), targets_digest(targets),
                         json.dumps([links.figure_links, links.narrow], sort_keys=True),
                         *(_key_part(a) for a in cites.args), json.dumps(cites.nocite), fragment,
                         refs_chapter.page if refs_chapter else "", _pandoc_identity(pandoc_binary()))
@@ -955,6 +955,15 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                  "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
+
+
+@functools.lru_cache(maxsize=1)
+def _engine_digest() -> str:
+    """The engine's own code: results cached by the code that computed them
+    (derived from ASTs, rendered pages) are stale when it changes."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(package.rglob("*.py"))
+    return memo.key(*(str(p.relative_to(package)) for p in files), *files)
 
 
 @functools.lru_cache(maxsize=1)

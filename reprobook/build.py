@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import changes as changelib
-from . import extension, incremental, memo
+from . import extension, incremental, memo, provenance, replication
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
@@ -146,6 +146,12 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
     if use_quarto and (problem := quarto_renderer.latex_pdf_problem(project)):
         raise BuildError(problem)
+    # The replication package first: the edition's pages link it with its
+    # size and sha256 (it holds inputs only, so it never depends on them).
+    number = context.get("edition", {}).get("number")
+    archive = stage / "replication" / replication.package_name(context["pdf_name"])
+    archive.parent.mkdir(parents=True)
+    context = {**context, "replication": replication.write_package(project, archive, number)}
     staged = stage_book(project, result.facts, result.checks, context, stage / "book",
                         for_quarto=use_quarto)
     site.mkdir(parents=True)
@@ -171,7 +177,13 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
                     ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
-    manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))
+    _link_or_copy(str(archive), str(site / archive.name))
+    # CITATION.cff, .zenodo.json and the RO-Crate (which lists every file
+    # above with its hash), dated by the edition, never the clock.
+    provenance.write(project, site, context.get("edition") or {"summary": project.subtitle},
+                     context["replication"],
+                     dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).date().isoformat())
+    manifest.write(project, site, result.renderer, number, context["replication"])
     result.output_dir = site
     pdf = site / context["pdf_name"]
     result.pdf = pdf if pdf.is_file() else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -132,6 +133,9 @@ def new(directory):
                   "its data is a synthetic example)")
     go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
     console.print(f"  next: {go}reprobook build && pytest   (README.md says more)")
+    if importlib.util.find_spec("pytest") is None:
+        # Else `pytest` finds another environment's (or none) and fails on its imports.
+        console.print("  (its tests need pytest, which this environment lacks: pip install pytest)")
 
 
 @main.command()
@@ -211,12 +215,24 @@ def editions(root, show_pins):
 @main.command()
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
-def verify(root, edition):
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="With URL-OR-PATH: rebuild with this Python (an environment made from the "
+                   "package's requirements.lock) instead of this one or a fresh one.")
+@click.argument("target", required=False, metavar="[URL-OR-PATH]")
+def verify(root, edition, target, python):
     """Hash the published files against their manifests, then rebuild in a
     clean temporary directory and compare byte for byte: every edition, or
-    the one named with --edition."""
+    the one named with --edition.
+
+    With URL-OR-PATH (an edition's or site's address, a published site
+    folder, or a replication package .zip), verify that edition from what
+    is published alone: its replication package is checked, unpacked into
+    an empty folder and rebuilt; no project, git or clone needed."""
     from .verify import verify as run_verify
 
+    if target is not None:
+        _verify_published(target, edition, python)
+        return
     try:
         label, differences = run_verify(_project(root), edition)
     except BuildError as exc:
@@ -230,6 +246,26 @@ def verify(root, edition):
         sys.exit(1)
     console.print(f"[green]✓[/] {name}: published files match the manifest, and the rebuild "
                   "is byte-identical to it")
+
+
+def _verify_published(target: str, edition: str | None, python: str | None) -> None:
+    from .reviewer import verify_published
+
+    try:
+        report = verify_published(target, edition, python)
+    except BuildError as exc:
+        err_console.print(f"[bold red]Verify stopped:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)
+    for note in report.notes:
+        console.print(f"• {escape(note)}", soft_wrap=True)
+    if report.problems:
+        err_console.print(f"[bold red]✗ {report.label} does not match what is published "
+                          f"({report.identical} files byte-identical; these are not):[/]")
+        for line in report.problems:
+            err_console.print(f"  - {escape(line)}", soft_wrap=True)
+        sys.exit(1)
+    console.print(f"[green]✓[/] {report.label}: the replication package matches the manifest, "
+                  f"and the rebuild reproduced all {report.identical} published files byte for byte")
 
 
 @main.command()
@@ -261,9 +297,9 @@ def preview(root, port, watch, pdf):
     project = _project(root)
     if quarto_available():
         console.print(f"Quarto {quarto_renderer.version()} is on PATH; the preview renders with "
-                      "the built-in renderer anyway: a saved prose edit reaches the browser in "
-                      "under a second, Quarto's own render takes several (BENCHMARKS.md). "
-                      "`reprobook build` renders with Quarto.")
+                      "the built-in renderer anyway, which re-renders only what an edit changed "
+                      "(Quarto renders whole pages again and is several times slower: "
+                      "BENCHMARKS.md). `reprobook build` renders with Quarto.")
     console.print("Preview builds render the HTML first; the PDF is " + (
         "rebuilt after each update of the page." if pdf else
         "not rebuilt (pass --pdf, or run `reprobook build`)."))

@@ -24,7 +24,7 @@ def served(tmp_path):
     os.symlink(tmp_path, site / "outside")
     state = preview.State()
     server = preview.serve(site, state, 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield site, server.server_address[1], state
     server.shutdown()
     server.server_close()

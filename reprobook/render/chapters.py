@@ -9,7 +9,7 @@ import functools
 import json
 import os
 from dataclasses import astuple, dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from . import ast
 from .. import ledger
@@ -92,8 +92,18 @@ def derived(chapter: Chapter, what: str, compute, *depends: str):
     walks over every AST cost seconds per build, though one chapter changed."""
     if not chapter.digest:
         return compute()
-    key = memo.key("derived", what, chapter.digest, *depends)
+    key = memo.key("derived", what, engine_digest(), chapter.digest, *depends)
     return json.loads(memo.cached("derived", key, lambda: json.dumps(compute()).encode()))
+
+
+
+@functools.lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """The engine's own code: results cached by the code that computed them
+    (derived from ASTs, rendered pages) are stale when it changes."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(package.rglob("*.py"))
+    return memo.key(*(str(p.relative_to(package)) for p in files), *files)
 
 
 def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:

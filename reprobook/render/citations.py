@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
 import yaml
 
 from . import ast
 from ..project import Project
-from .chapters import Chapter, Target, derived
+from .chapters import XREF_KINDS, Chapter, Target, derived
 from .pandoc import run_pandoc
 
 
@@ -55,16 +56,26 @@ def _cite_element(key: str) -> dict:
                                  "citationHash": 0}], [{"t": "Str", "c": f"@{key}"}]]}
 
 
-def _cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
-    """The bibliography keys the book's chapters cite (a cross-reference
-    such as @fig-x is a Cite to pandoc too, and is left out)."""
+def citing_chapters(chapters: list[Chapter], targets: dict[str, Target]) -> dict[str, list[str]]:
+    """Each bibliography key the book's chapters cite, with the chapters
+    citing it (a cross-reference such as @fig-x is a Cite to pandoc too, and
+    is left out)."""
     def cite_ids(chapter: Chapter) -> list[str]:
         return sorted({citation["citationId"] for el in ast.iter_elements(chapter.doc["blocks"])
                        if el["t"] == "Cite" for citation in el["c"][0]})
 
-    return sorted({key for chapter in chapters
-                   for key in derived(chapter, "cite-ids", lambda: cite_ids(chapter))
-                   if key not in targets})
+    out: dict[str, list[str]] = {}
+    for chapter in chapters:
+        for key in derived(chapter, "cite-ids", lambda: cite_ids(chapter)):
+            # a cross-reference's kind (fig-, sec-...): _crossref names a
+            # broken one
+            if key not in targets and not ("-" in key and key.split("-")[0] in XREF_KINDS):
+                out.setdefault(key, []).append(chapter.source)
+    return dict(sorted(out.items()))
+
+
+def _cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
+    return list(citing_chapters(chapters, targets))
 
 
 def quarto_nocite(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> str | None:

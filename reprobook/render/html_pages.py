@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import memo
 from ..project import Project
-from .chapters import (Chapter, first_heading, parallel_map, promote_title, read_chapter,
+from .chapters import (Chapter, engine_digest, first_heading, parallel_map, promote_title, read_chapter,
                        targets_digest)
 from .book import Book
 from .citations import Citations, cite_on_page, has_citations
@@ -72,7 +72,7 @@ def render_html(project: Project, book: Book, cites: Citations, site: Path, figu
     # renders one page, not every page with every link.
     position = {p: i for i, (_, _, p) in enumerate(pages)}
     sidebars: dict[str, tuple[list[dict], list[str], str]] = {}
-    shared = memo.key(_templates_digest(), _project_digest(project),
+    shared = memo.key(engine_digest(), _templates_digest(), _project_digest(project),
                       json.dumps(context, sort_keys=True, default=repr), str(fonts_css),
                       json.dumps(footer, sort_keys=True))
     sidebar_item = env.get_template("sidebar.html").module.item
@@ -118,8 +118,8 @@ def render_html(project: Project, book: Book, cites: Citations, site: Path, figu
     # What a page's HTML depends on besides its own AST: every target (the
     # labels of cross-references), the links under figures, the
     # bibliography and the keys the whole book cites (they decide "2024a"
-    # or "2024"), the fragment template and pandoc itself.
-    book_key = memo.key(targets_digest(targets),
+    # or "2024"), the fragment template, the engine's code and pandoc itself.
+    book_key = memo.key(engine_digest(), targets_digest(targets),
                         json.dumps([links.figure_links, links.narrow], sort_keys=True),
                         *(key_part(a) for a in cites.args), json.dumps(cites.nocite), fragment,
                         refs_chapter.page if refs_chapter else "", pandoc_identity(pandoc_binary()))

@@ -42,16 +42,16 @@ import yaml
 from .. import facts as factlib
 from .. import ledger
 from ..project import Project, load_project
-from . import landing, pages
+from . import bibliography, landing, pages
 from .ast import typst_string
 from .book import Book, read_book  # the AST work (numbers, fact uses) is the built-in's
 from .chapters import figures_of
-from .citations import quarto_nocite
+from .citations import citing_chapters, quarto_nocite
 from .data_page import publish_data
+from .figure_provenance import Provenance
 from .narrow import narrow_variants, picture_open
 from .notebook_pages import notebook_body, published_notebook, write_notebook
 from .previews import image_preview
-from .provenance import Provenance
 from .transform import book_links
 from .typst_pdf import print_front
 from .urls import from_page, normalized, root_of
@@ -117,6 +117,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     staged_project = load_project(dest, profile=project.profile)
     book = read_book(staged_project, facts)
     chapters, targets, uses = book.chapters, book.targets, book.uses
+    bibliography.check_citations(staged_project, citing_chapters(chapters, targets))
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
@@ -176,6 +177,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                               "href": pages.CHANGES})
 
     data = publish_data(project, extra)
+    data["replication"] = context.get("replication")  # the edition's package, beside the page
     _write(dest / pages.DATA, pages.data_page(env, data, [
         (spec, notebook_pages.get(spec.name)) for spec in project.notebooks]))
     footer_center.insert(1, {"text": "Data", "href": pages.DATA})
@@ -213,6 +215,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     landing_html = landing.landing_block(
         env, staged_project, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
         descriptions={c.page: c.description for c in chapters if c.description},
+        replication=context.get("replication"),
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_mini_project
+from tests.conftest import make_mini_project, quarto_binaries
 
 from .browser import DESKTOP, new_context
 
@@ -28,9 +28,10 @@ def preview(tmp_path):
     """The real command on a mini book, on a free port; yields (root, url, output lines)."""
     root = make_mini_project(tmp_path / "mini", {"one": CHAPTER_ONE})
     env = {**os.environ, "COLUMNS": "400"}
-    env.pop("PATH", None)
-    env["PATH"] = os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
-                                  if not (Path(d) / "quarto").exists())
+    # A real Quarto on PATH when there is one: preview must say what it does with it.
+    quarto = quarto_binaries()[:1]
+    env["PATH"] = os.pathsep.join([str(Path(q).parent) for q in quarto] + [
+        d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "quarto").exists()])
     proc = subprocess.Popen([sys.executable, "-m", "reprobook", "preview", "--root", str(root),
                              "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
@@ -47,14 +48,14 @@ def preview(tmp_path):
     try:
         assert serving.wait(120), "preview did not start:\n" + "\n".join(lines)
         url = re.search(r"http://127\.0\.0\.1:\d+/", next(l for l in lines if l.startswith("Serving"))).group(0)
-        yield root, url, lines
+        yield root, url, lines, bool(quarto)
     finally:
         proc.terminate()
         proc.wait(10)
 
 
 def test_page_follows_saves_and_shows_build_errors(browser, preview):
-    root, url, lines = preview
+    root, url, lines, with_quarto = preview
     chapter = root / "chapters/one.qmd"
     context = new_context(browser, DESKTOP)
     page = context.new_page()
@@ -88,3 +89,6 @@ def test_page_follows_saves_and_shows_build_errors(browser, preview):
     assert page.query_selector("#reprobook-preview-error") is None
     context.close()
     assert any("the PDF is not rebuilt" in l for l in lines), lines
+    if with_quarto:
+        assert any("is on PATH; the preview renders with the built-in renderer" in l
+                   for l in lines), lines

@@ -91,9 +91,12 @@ def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]
     """(chapter, line, key, print format) for every `{{< fact key >}}` and
     `{{< var key >}}` the chapters use."""
     uses = []
+    profiles = pandoc_book.active_profiles(project)
     for chapter in project.chapters:
         path = project.root / chapter
-        text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
+        # text meant for another edition (when-profile) uses that edition's facts
+        text = pandoc_book.blank_other_profiles(
+            expand_includes(path.read_text(encoding="utf-8"), path, chapter), profiles)
         for m in SHORTCODE.finditer(text):
             if m.group(1) in FACT_SHORTCODES:
                 line = text.count("\n", 0, m.start()) + 1
@@ -316,6 +319,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
         shutil.copytree(published, site)  # keep the other editions as published
     site.mkdir(parents=True, exist_ok=True)
     results: dict[str, BuildResult] = {}
+    prose: dict[str, dict] = {}  # edition -> its chapters' paragraphs
     previous: tuple[Edition, BuildResult] | None = None
     for index, ed in enumerate(registry):
         project = projects[ed.number]
@@ -331,6 +335,8 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             prior.facts = json.loads((site / ed.number / "facts.json").read_text())
             prior.output_dir = site / ed.number
             previous = (ed, prior)
+            if index + 1 < len(registry):  # the next edition's "What changed" compares text
+                prose[ed.number] = pandoc_book.chapter_paragraphs(project, prior.facts)
             continue
         reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
         errors, warnings = check_pins(root, ed, resource_paths(project))
@@ -341,13 +347,16 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             reporter.step(f"warning: {warning}")
         result = check(project, reporter, jobs, timeout, scheduler)
         changes = None
+        if previous is not None or index + 1 < len(registry):
+            prose[ed.number] = pandoc_book.chapter_paragraphs(project, result.facts)
         if previous is not None:
             old_ed, old = previous
             changes = changelib.compare(
                 old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
                 root / "figures",
                 sorted(pandoc_book.page_names(projects[old_ed.number])),
-                sorted(pandoc_book.page_names(project)))
+                sorted(pandoc_book.page_names(project)),
+                prose.get(old_ed.number), prose[ed.number])
         edition_site = site / ed.number
         if edition_site.exists():
             shutil.rmtree(edition_site)

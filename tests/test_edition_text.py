@@ -4,6 +4,8 @@ two-edition mini book built once with the built-in renderer."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from pypdf import PdfReader
 from reprobook.build import build
 from reprobook.project import load_project
 
-from .conftest import make_mini_project
+from .conftest import ROOT, make_mini_project, quarto_binaries
 
 EDITIONS = textwrap.dedent("""\
     editions:
@@ -135,3 +137,36 @@ def test_a_profile_condition_on_a_div_without_one_says_what_works(tmp_path):
         "two": "# Two\n\n::: {.content-visible when-meta=\"draft\"}\nx\n:::\n"})
     with pytest.raises(RenderError, match="when-profile"):
         build(load_project(root), renderer="builtin")
+
+
+QUARTOS = quarto_binaries()
+
+
+@pytest.mark.skipif(not QUARTOS and os.environ.get("CI") != "true", reason="no real Quarto")
+def test_when_profile_text_under_real_quarto(tmp_path):
+    """Quarto settles when-profile itself; the engine renders with
+    `--profile <edition>,reprobook`, which must not hide or show the wrong
+    text. One Quarto version (the first listed) is enough."""
+    assert QUARTOS, "CI=true needs real Quarto (./run test installs it)"
+    binary = QUARTOS[0]
+    root = make_two_edition_book(tmp_path / "book")
+    shutil.copytree(ROOT / "_extensions", root / "_extensions")
+    config = root / "_quarto.yml"
+    config.write_text(config.read_text().replace('  title: "Mini"', '  title: "Mini"\n  author: "Fixture"')
+                      + "filters:\n  - reprobook\n")
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{Path(binary).parent}{os.pathsep}{old_path}"
+    try:
+        build(load_project(root), renderer="quarto")
+    finally:
+        os.environ["PATH"] = old_path
+    site = root / "_site"
+    first, second = (page_text(site / n / "chapters/one.html") for n in ("1.0", "1.1"))
+    assert "Printed in the first edition only." in first
+    assert "Added in the second edition" not in first
+    assert "Added in the second edition, with beta at 1 row." in second
+    assert "first edition only" not in second
+    first_pdf, second_pdf = pdf_text(site / "1.0"), pdf_text(site / "1.1")
+    assert "Printed in the first edition only." in first_pdf
+    assert "Added in the second edition" not in first_pdf
+    assert "Added in the second edition, with beta at 1 row." in second_pdf

@@ -18,6 +18,7 @@ from . import extension, incremental, memo
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
+from . import editions as editionlib
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError, did_you_mean
 from .project import Project
@@ -310,11 +311,15 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
 
     projects = {e.number: load_project(root, profile=e.profile) for e in registry}
     newest = registry[-1]
+    published = root / projects[newest.number].output_dir
+    for e in registry:
+        kept = only and e.number != only and (published / e.number / "facts.json").is_file()
+        if e.status != editionlib.DRAFT and not kept:
+            projects[e.number] = _frozen_project(projects[e.number], e, reporter)
     nav = [{"number": e.number, "date": e.date, "status": e.status, "latest": e is newest,
             "pages": sorted(pandoc_book.page_names(projects[e.number]))
             + ([pandoc_book.CHANGES_PAGE] if i else [])}
            for i, e in enumerate(registry)]
-    published = root / projects[newest.number].output_dir
     if only and published.is_dir():
         shutil.copytree(published, site)  # keep the other editions as published
     site.mkdir(parents=True, exist_ok=True)
@@ -339,7 +344,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
                 prose[ed.number] = pandoc_book.chapter_paragraphs(project, prior.facts)
             continue
         reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
-        errors, warnings = check_pins(root, ed, resource_paths(project))
+        errors, warnings = check_pins(project.root, ed, resource_paths(project))
         if errors:
             raise BuildError(f"edition {ed.number} cannot be rebuilt as pinned:\n  - "
                              + "\n  - ".join(errors))
@@ -353,7 +358,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             old_ed, old = previous
             changes = changelib.compare(
                 old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
-                root / "figures",
+                project.root / "figures",
                 sorted(pandoc_book.page_names(projects[old_ed.number])),
                 sorted(pandoc_book.page_names(project)),
                 prose.get(old_ed.number), prose[ed.number])
@@ -375,6 +380,22 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     _write_root(site, registry, newest)
     manifest.write_root(site, [e.number for e in registry])
     return results[only or newest.number]
+
+
+def _frozen_project(project: Project, ed: Edition, reporter: Reporter) -> Project:
+    """A published edition's project, loaded from its snapshot (editions.py):
+    on its first build the snapshot is taken from the working files, and
+    from then on the edition never reads them again."""
+    from .project import load_project
+
+    record = editionlib.read_snapshot(project.root, ed.number)
+    if record is None:
+        record = editionlib.take_snapshot(project, ed.number)
+        reporter.step(f"edition {ed.number} is published (status {ed.status}): its inputs are "
+                      f"frozen in {editionlib.SNAPSHOTS}/{ed.number}/ and {editionlib.SNAPSHOTS}"
+                      "/store/ (commit both); later edits of the working files leave it as is")
+    tree = editionlib.materialize(project.root, record, project.work_dir)
+    return load_project(tree, profile=ed.profile)
 
 
 def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:

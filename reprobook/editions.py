@@ -117,3 +117,114 @@ def write_registry_json(editions: list[Edition], path: Path) -> None:
     data = [{"number": e.number, "date": e.date, "title": e.title, "status": e.status,
              "summary": e.summary, "path": f"{e.number}/"} for e in editions]
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Snapshots: a published edition is rebuilt from what it was first built
+# from, never from the working files.
+#
+# editions/<number>/inputs.json  {"files": {path: sha256}, "amendments": [...]}
+# editions/store/<sha[:2]>/<sha> the files themselves, shared by all editions
+#
+# Both are committed with the report, so a clone rebuilds every published
+# edition without git history. An edition whose status is `draft` has no
+# snapshot and follows the working files; any other status means published.
+
+SNAPSHOTS = "editions"
+DRAFT = "draft"
+# Top-level folders that are never inputs of the book: the snapshots
+# themselves, and the engine's and the repository's own tests, docs and
+# scripts (a build reads none of them).
+NOT_INPUTS = {SNAPSHOTS, "tests", "docs", "scripts"}
+
+
+def snapshot_file(root: Path, number: str) -> Path:
+    return root / SNAPSHOTS / number / "inputs.json"
+
+
+def read_snapshot(root: Path, number: str) -> dict | None:
+    path = snapshot_file(root, number)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ConfigError(f"{path.relative_to(root)} is not valid JSON ({exc}); restore it "
+                          "from version control") from None
+
+
+def input_files(project) -> dict[str, Path]:
+    """Every file a build of the project may read, by path relative to the
+    root: what a clone holds (as `verify` copies it), less the snapshots,
+    generated files and the engine's own package."""
+    import os
+
+    from .verify import NOT_SOURCE
+
+    root = project.root
+    engine = Path(__file__).resolve().parent
+    generated = {project.output_dir, project.output_dir + ".previous"}
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in NOT_SOURCE and not d.endswith(".egg-info")
+                         and not (here == root and (d in NOT_INPUTS or d in generated))
+                         and (here / d).resolve() != engine)
+        for name in sorted(files):
+            path = here / name
+            if name in NOT_SOURCE or path.is_symlink() or \
+                    (here == root / "figures" and name != "README.md"):  # notebooks' outputs
+                continue
+            out[path.relative_to(root).as_posix()] = path
+    return out
+
+
+def take_snapshot(project, number: str, amendments: list | None = None) -> dict:
+    """Store the project's input files and write the edition's inputs.json."""
+    root = project.root
+    files = {}
+    for rel, path in input_files(project).items():
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        stored = root / SNAPSHOTS / "store" / sha[:2] / sha
+        if not stored.is_file():
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_bytes(data)
+        files[rel] = sha
+    record = {"edition": number, "files": files, "amendments": amendments or []}
+    path = snapshot_file(root, number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return record
+
+
+def materialize(root: Path, record: dict, work_dir: Path) -> Path:
+    """A source tree holding exactly the snapshot's files, under the engine's
+    work folder. Keyed by the snapshot's content, so editions with the same
+    inputs share one tree, and its notebook cache survives between builds."""
+    digest = hashlib.sha256(json.dumps(record["files"], sort_keys=True).encode()).hexdigest()
+    tree = work_dir / "snapshots" / digest[:16]
+    stamp = tree / ".reprobook" / "snapshot"
+    if stamp.is_file() and stamp.read_text() == digest:
+        return tree
+    import shutil
+
+    if tree.exists():
+        shutil.rmtree(tree)
+    for rel, sha in record["files"].items():
+        stored = root / SNAPSHOTS / "store" / sha[:2] / sha
+        if not stored.is_file():
+            raise ConfigError(f"the snapshot of edition {record['edition']} names {rel}, but "
+                              f"{stored.relative_to(root)} is missing: restore {SNAPSHOTS}/ "
+                              "from version control")
+        dest = tree / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored, dest)  # a copy: notebooks write into their tree
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    return tree
+
+
+def changed_inputs(old: dict, new: dict) -> list[str]:
+    """Paths added, removed or altered between two snapshots' files."""
+    return sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))

@@ -368,6 +368,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
         context = {"pdf_name": pdf_name(project, ed.number), "changes": changes,
                    "edition": {"number": ed.number, "date": ed.date, "title": ed.title,
                                "status": ed.status, "summary": ed.summary,
+                               "amendments": _amendments(root, ed),
                                "latest": newest.number, "is_latest": ed is newest},
                    "editions": nav}
         store = memo.active()
@@ -396,6 +397,13 @@ def _frozen_project(project: Project, ed: Edition, reporter: Reporter) -> Projec
                       "/store/ (commit both); later edits of the working files leave it as is")
     tree = editionlib.materialize(project.root, record, project.work_dir)
     return load_project(tree, profile=ed.profile)
+
+
+def _amendments(root: Path, ed: Edition) -> list[dict]:
+    """The corrections made to a published edition (`reprobook edition amend`)."""
+    if ed.status == editionlib.DRAFT:
+        return []
+    return (editionlib.read_snapshot(root, ed.number) or {}).get("amendments", [])
 
 
 def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:

@@ -208,6 +208,58 @@ def editions(root, show_pins):
         console.print(yaml.safe_dump(pins, sort_keys=True), soft_wrap=True)
 
 
+@main.group()
+def edition():
+    """Start an edition, or correct a published one on purpose."""
+
+
+@edition.command("new")
+@root_option
+@click.argument("number")
+@click.option("--date", default=None,
+              help="The edition's date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's day, else today).")
+@click.option("--title", default=None, help="The edition's title (default: 'Edition <number>').")
+def edition_new(root, number, date, title):
+    """Start edition NUMBER as a draft: its entry in editions.yml and its
+    profile files (_quarto-NUMBER.yml, reprobook-NUMBER.yml), commented."""
+    import os
+
+    from .editions import new_edition, today
+
+    project = _project(root)
+    written = new_edition(project.root, number, date or today(os.environ.get("SOURCE_DATE_EPOCH")),
+                          title)
+    for path in written:
+        console.print(f"[green]✓[/] wrote {path.relative_to(project.root)}")
+    console.print(f"Edition {number} is a draft: it is built from the working files. Write its "
+                  f"summary in editions.yml; to publish it, set its status to current (and the "
+                  "previous edition's to superseded), then build.")
+
+
+@edition.command("amend")
+@root_option
+@click.argument("number")
+@click.option("--why", required=True, help="The reason for the correction, printed on the edition's pages.")
+@click.option("--date", default=None,
+              help="The correction's date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's day, else today).")
+def edition_amend(root, number, why, date):
+    """Correct published edition NUMBER: its recorded inputs are retaken from
+    the working files, and the correction (date, reason, inputs changed) is
+    recorded beside them and shown on the edition's pages."""
+    import os
+
+    from .editions import amend, snapshot_file, today
+
+    project = _project(root)
+    changed = amend(project, number, why, date or today(os.environ.get("SOURCE_DATE_EPOCH")))
+    console.print(f"[green]✓[/] edition {number} amended: "
+                  f"{snapshot_file(project.root, number).relative_to(project.root)} now records "
+                  f"{len(changed)} changed input(s):")
+    for path in changed:
+        console.print(f"  - {path}")
+    console.print("Build to republish it, and commit editions/.")
+
+
 @main.command()
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")

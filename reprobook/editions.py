@@ -228,3 +228,127 @@ def materialize(root: Path, record: dict, work_dir: Path) -> Path:
 def changed_inputs(old: dict, new: dict) -> list[str]:
     """Paths added, removed or altered between two snapshots' files."""
     return sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+
+
+def _find(root: Path, number: str) -> Edition:
+    registry = load_editions(root)
+    for ed in registry:
+        if ed.number == number:
+            return ed
+    raise ConfigError(f"no edition '{number}' in {REGISTRY} "
+                      f"(known: {', '.join(e.number for e in registry) or 'none'})")
+
+
+def amend(project, number: str, why: str, date: str) -> list[str]:
+    """Retake a published edition's snapshot from the working files, on
+    purpose: the correction (date, reason, inputs changed) is kept in its
+    inputs.json and printed on the edition's pages. Returns the inputs
+    changed."""
+    root = project.root
+    ed = _find(root, number)
+    if ed.status == DRAFT:
+        raise ConfigError(f"edition {number} is a draft: it is built from the working files "
+                          "already, so there is nothing to amend")
+    old = read_snapshot(root, number)
+    if old is None:
+        raise ConfigError(f"edition {number} has no snapshot yet: `reprobook build` takes it "
+                          "on the edition's first build; amend after that")
+    if not why.strip():
+        raise ConfigError("say why the published edition is corrected: --why \"...\" "
+                          "(printed on the edition's pages)")
+    current = {rel: file_sha256(path) for rel, path in input_files(project).items()}
+    changed = changed_inputs(old["files"], current)
+    if not changed:
+        raise ConfigError(f"nothing to amend: the working files are exactly edition {number}'s "
+                          f"recorded inputs ({snapshot_file(root, number).relative_to(root)})")
+    _check_date(date)
+    entry = {"date": date, "why": why.strip(), "changed": changed}
+    take_snapshot(project, number, [*old.get("amendments", []), entry])
+    return changed
+
+
+def _check_date(date: str) -> None:
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise ConfigError(f"date '{date}' must be YYYY-MM-DD") from None
+
+
+def today(source_date_epoch: str | None) -> str:
+    """SOURCE_DATE_EPOCH's day if set (reproducible runs), else today's (UTC)."""
+    if source_date_epoch:
+        stamp = dt.datetime.fromtimestamp(int(source_date_epoch), tz=dt.timezone.utc)
+    else:
+        stamp = dt.datetime.now(dt.timezone.utc)
+    return stamp.date().isoformat()
+
+
+REGISTRY_HEAD = """\
+# The editions registry: every version of this book (docs/configuration.md).
+# `reprobook edition new <number>` adds an edition here as a draft; a draft is
+# built from the working files. Change its status (to `current`, and the
+# previous edition's to `superseded`) to publish it: its next build freezes
+# its inputs under editions/, and later edits never change it again (unless
+# `reprobook edition amend <number> --why "..."`, which is recorded and shown).
+editions:
+"""
+
+
+def new_edition(root: Path, number: str, date: str, title: str | None = None) -> list[Path]:
+    """Start the next edition: a draft entry appended to editions.yml (its
+    comments kept) and the profile files, commented. Its profile is the
+    previous edition's plus its own number, so what the earlier profiles add
+    (chapters, notebooks, when-profile text) carries over. Returns the files
+    written."""
+    if not all(part.isdigit() for part in number.split(".")) or not number:
+        raise ConfigError(f"edition number '{number}' must be whole numbers separated by dots, "
+                          "such as 1.2 or 2.0")
+    _check_date(date)
+    registry = load_editions(root)
+    if any(e.number == number for e in registry):
+        raise ConfigError(f"edition {number} already exists in {REGISTRY}; edit its entry there, "
+                          "or start a later number")
+    key = [int(p) for p in number.split(".")]
+    if registry and key <= [int(p) for p in registry[-1].number.split(".")]:
+        raise ConfigError(f"edition {number} would not be the newest (the newest is "
+                          f"{registry[-1].number}): start a higher number")
+    quarto_file, engine_file = root / f"_quarto-{number}.yml", root / f"reprobook-{number}.yml"
+    existing = [p.name for p in (quarto_file, engine_file) if p.exists()]
+    if existing:
+        raise ConfigError(f"{' and '.join(existing)} already exist: remove them, or add the "
+                          f"edition to {REGISTRY} by hand to use them")
+    previous = registry[-1] if registry else None
+    profile = ",".join(p for p in ((previous.profile if previous else None), number) if p)
+    title = title or f"Edition {number}"
+    quarto_file.write_text(
+        f"# Profile of edition {number} (written by `reprobook edition new`), merged over\n"
+        "# _quarto.yml and the earlier editions' profiles as a Quarto profile: lists\n"
+        "# concatenate (chapters listed here follow the others), other keys replace.\n"
+        "# Text for this edition only, inside any chapter:\n"
+        f"#   ::: {{.content-visible when-profile=\"{number}\"}}\n"
+        "#   ...\n"
+        "#   :::\n"
+        "book:\n"
+        f"  date: \"{date}\"\n"
+        "#  chapters:\n"
+        f"#    - chapters/new-in-{number}.qmd\n", encoding="utf-8")
+    engine_file.write_text(
+        f"# Engine profile of edition {number} (written by `reprobook edition new`), merged\n"
+        "# over reprobook.yml like the Quarto profile: the notebooks this edition adds.\n"
+        "# notebooks:\n"
+        f"#   - path: notebooks/new-in-{number}.ipynb\n"
+        "#     inputs: [a-resource-name]\n", encoding="utf-8")
+    path = root / REGISTRY
+    text = path.read_text(encoding="utf-8") if path.is_file() else REGISTRY_HEAD
+    if not text.endswith("\n"):
+        text += "\n"
+    text += (f"  - number: {json.dumps(number)}\n"
+             f"    date: {json.dumps(date)}\n"
+             f"    title: {json.dumps(title, ensure_ascii=False)}\n"
+             f"    status: {DRAFT}  # built from the working files until published\n"
+             "    summary: >-\n"
+             "      Say here, in a sentence or two, what this edition adds or changes.\n"
+             f"    profile: {json.dumps(profile)}\n")
+    path.write_text(text, encoding="utf-8")
+    load_editions(root)  # what was written reads back
+    return [path, quarto_file, engine_file]

@@ -164,6 +164,7 @@ def input_files(project) -> dict[str, Path]:
     root = project.root
     engine = Path(__file__).resolve().parent
     generated = {project.output_dir, project.output_dir + ".previous"}
+    chapters = set(project.chapters)
     out = {}
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
@@ -172,10 +173,13 @@ def input_files(project) -> dict[str, Path]:
                          and (here / d).resolve() != engine)
         for name in sorted(files):
             path = here / name
+            rel = path.relative_to(root).as_posix()
             if name in NOT_SOURCE or path.is_symlink() or \
                     (here == root / "figures" and name != "README.md"):  # notebooks' outputs
                 continue
-            out[path.relative_to(root).as_posix()] = path
+            if here == root and (name == REGISTRY or (name.endswith(".md") and rel not in chapters)):
+                continue  # the registry, and notes for the repository's readers (README.md...)
+            out[rel] = path
     return out
 
 

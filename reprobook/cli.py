@@ -180,10 +180,12 @@ def check(root, jobs):
 @click.option("--pins", "show_pins", is_flag=True,
               help="Print, as YAML to paste into editions.yml, the pins of each edition built now.")
 def editions(root, show_pins):
-    """List the editions and whether the tree still matches their pins."""
+    """List the editions, what each is built from (a published edition's
+    recorded inputs, a draft's working files) and whether they match its pins."""
     import yaml
 
-    from .editions import check_pins, load_editions, pins_for
+    from .editions import (DRAFT, SNAPSHOTS, check_pins, load_editions, materialize, pins_for,
+                           read_snapshot)
     from .validate import resource_paths
 
     base = _project(root)
@@ -192,17 +194,26 @@ def editions(root, show_pins):
         console.print("No editions.yml: the project has a single, unnumbered edition.")
         return
     table = Table(title="Editions")
-    for column in ("edition", "date", "status", "profile", "pins"):
+    for column in ("edition", "date", "status", "profile", "built from", "pins"):
         table.add_column(column)
     pins = {}
     for ed in registry:
-        project = load_project(base.root, profile=ed.profile)
+        record = read_snapshot(base.root, ed.number) if ed.status != DRAFT else None
+        if record:  # a published edition: its recorded inputs, not the working files
+            source = materialize(base.root, record, base.work_dir)
+            amended = len(record.get("amendments", []))
+            built_from = f"{SNAPSHOTS}/{ed.number}/" + (f" ({amended} amendment(s))" if amended else "")
+        else:
+            source = base.root
+            built_from = "working files" + ("" if ed.status == DRAFT else
+                                            " (frozen at its next build)")
+        project = load_project(source, profile=ed.profile)
         raw = resource_paths(project)
-        errors, warnings = check_pins(base.root, ed, raw)
+        errors, warnings = check_pins(source, ed, raw)
         state = ("none" if not ed.pins else "; ".join(errors + warnings) or "match")
-        table.add_row(ed.number, ed.date, ed.status, str(ed.profile), state)
+        table.add_row(ed.number, ed.date, ed.status, str(ed.profile), built_from, state)
         declared = sorted({name for nb in project.notebooks for name in nb.inputs})
-        pins[ed.number] = pins_for(base.root, raw, declared)
+        pins[ed.number] = pins_for(source, raw, declared)
     console.print(table)
     if show_pins:
         console.print(yaml.safe_dump(pins, sort_keys=True), soft_wrap=True)

@@ -313,8 +313,11 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     newest = registry[-1]
     published = root / projects[newest.number].output_dir
     for e in registry:
+        # One kept as published is not frozen by this build (its files may
+        # have moved on since), but an existing snapshot is what it was built from.
         kept = only and e.number != only and (published / e.number / "facts.json").is_file()
-        if e.status != editionlib.DRAFT and not kept:
+        if e.status != editionlib.DRAFT and \
+                (not kept or editionlib.read_snapshot(root, e.number) is not None):
             projects[e.number] = _frozen_project(projects[e.number], e, reporter)
     nav = [{"number": e.number, "date": e.date, "status": e.status, "latest": e is newest,
             "pages": sorted(pandoc_book.page_names(projects[e.number]))

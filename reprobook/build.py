@@ -399,6 +399,9 @@ def _frozen_project(project: Project, ed: Edition, reporter: Reporter) -> Projec
                       f"frozen in {editionlib.SNAPSHOTS}/{ed.number}/ and {editionlib.SNAPSHOTS}"
                       "/store/ (commit both); later edits of the working files leave it as is")
     tree = editionlib.materialize(project.root, record, project.work_dir)
+    # The engine's Quarto extension is engine code, like the engine itself:
+    # a frozen edition renders with the one the engine ships now.
+    extension.ensure(tree)
     return load_project(tree, profile=ed.profile)
 
 

@@ -248,8 +248,16 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
                 _render(project, result, stage / "work", site, renderer, reporter,
                         {"pdf_name": project.pdf_name}, source_date_epoch(project))
             else:
-                result = _build_editions(project.root, registry, edition, stage, site, renderer,
-                                         reporter, jobs, timeout, scheduler)
+                unfrozen = [e.number for e in registry
+                            if editionlib.read_snapshot(project.root, e.number) is None]
+                try:
+                    result = _build_editions(project.root, registry, edition, stage, site,
+                                             renderer, reporter, jobs, timeout, scheduler)
+                except BaseException:
+                    # An edition is frozen only by a build that publishes it.
+                    for number in unfrozen:
+                        editionlib.snapshot_file(project.root, number).unlink(missing_ok=True)
+                    raise
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
             for line in store.recomputed_summary() or ["nothing (every page, chapter and PDF reused)"]:
                 reporter.step(f"recomputed (inputs changed): {line}")

@@ -117,3 +117,25 @@ def test_edition_new_writes_a_draft_entry_and_commented_profiles(tmp_path):
     older = runner.invoke(main, ["edition", "new", "0.9", "--root", str(root)])
     assert older.exit_code == 1 and "would not be the newest" in older.output
     assert "Traceback" not in again.output + older.output
+
+
+def test_a_failed_build_freezes_nothing(tmp_path):
+    """The snapshot is what a published edition was built from: a build that
+    stops publishes nothing, so it leaves no snapshot either."""
+    import pytest
+
+    from reprobook.errors import BuildError
+
+    root = make_mini_project(tmp_path / "mini", {"two": "# Two\n\n{{< fact no.such >}}\n"})
+    (root / "editions.yml").write_text(textwrap.dedent("""\
+        editions:
+          - number: "1.0"
+            date: "2024-01-02"
+            title: "Mini"
+            status: current
+            summary: "The fixture book."
+            profile: null
+        """))
+    with pytest.raises(BuildError, match="no.such"):
+        build(load_project(root), renderer="builtin")
+    assert not (root / "editions/1.0/inputs.json").exists()

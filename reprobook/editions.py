@@ -206,12 +206,14 @@ def materialize(root: Path, record: dict, work_dir: Path) -> Path:
     """A source tree holding exactly the snapshot's files, under the engine's
     work folder. Keyed by the snapshot's content, so editions with the same
     inputs share one tree, and its notebook cache survives between builds."""
+    import shutil
+
     digest = hashlib.sha256(json.dumps(record["files"], sort_keys=True).encode()).hexdigest()
     tree = work_dir / "snapshots" / digest[:16]
     stamp = tree / ".reprobook" / "snapshot"
     if stamp.is_file() and stamp.read_text() == digest:
+        _sync_registry(root, tree)
         return tree
-    import shutil
 
     if tree.exists():
         shutil.rmtree(tree)
@@ -226,7 +228,22 @@ def materialize(root: Path, record: dict, work_dir: Path) -> Path:
         shutil.copyfile(stored, dest)  # a copy: notebooks write into their tree
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)
+    _sync_registry(root, tree)
     return tree
+
+
+def _sync_registry(root: Path, tree: Path) -> None:
+    """The registry is not an edition's input but the list of all editions
+    (their switcher, the replication package's editions): the tree gets
+    the current one."""
+    import shutil
+
+    src, dest = root / REGISTRY, tree / REGISTRY
+    if src.is_file():
+        if not dest.is_file() or dest.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dest)
+    else:
+        dest.unlink(missing_ok=True)
 
 
 def changed_inputs(old: dict, new: dict) -> list[str]:

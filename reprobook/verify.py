@@ -117,7 +117,8 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
         problems = list(tampered)
         # Inputs first: a changed raw file is named even if it no longer validates.
         for number, want in expected.items():
-            current = load_project(copy.root, profile=_profile_of(registry, number, copy.profile))
+            current = load_project(_source_of(copy, registry, number),
+                                   profile=_profile_of(registry, number, copy.profile))
             problems += _prefixed(number, len(expected), manifest.compare(
                 {**want, "outputs": {}, "tools": {}},
                 {"inputs": manifest.inputs_of(current), "outputs": {}, "tools": {}}))
@@ -136,6 +137,17 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
             actual_root = json.loads((copy.site_dir / manifest.MANIFEST).read_text())
             problems += [f"site root: {p}" for p in _compare_outputs(root_expected, actual_root)]
     return label, problems
+
+
+def _source_of(copy: Project, registry, number: str | None) -> Path:
+    """Where an edition's inputs are: a published edition's snapshot (what
+    the rebuild reads; editions.py), else the working files."""
+    from . import editions as editionlib
+
+    ed = next((e for e in registry if e.number == number), None)
+    record = editionlib.read_snapshot(copy.root, number) if ed and ed.status != editionlib.DRAFT \
+        else None
+    return editionlib.materialize(copy.root, record, copy.work_dir) if record else copy.root
 
 
 def _profile_of(registry, number: str | None, default: str | None) -> str | None:

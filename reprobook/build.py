@@ -22,7 +22,7 @@ from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError, did_you_mean
 from .project import Project
 from .publish import discard, locked, swap_in
-from .render import pandoc_book, quarto_available
+from .render import content_policy, pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
 from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
@@ -200,6 +200,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     # copies only the images it embeds).
     shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
+    if use_quarto:  # the built-in renderer's pages carry the policy from page.html
+        content_policy.add_to_quarto_pages(site)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))
@@ -382,6 +384,7 @@ def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{content_policy.meta()}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Editions</title>
 <meta http-equiv="refresh" content="0; url={newest.number}/index.html">

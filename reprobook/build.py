@@ -154,7 +154,24 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
         for relative in spec.outputs:
             dest = project.root / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(outputs[spec.name] / relative, dest)
+            src = outputs[spec.name] / relative
+            if src.is_symlink():  # run_notebook refuses them; a cache entry edited by hand
+                raise BuildError(f"{spec.path}: its output {relative} in the cache is a symbolic "
+                                 f"link ({src}); outputs must be regular files (run `reprobook "
+                                 "build` again after deleting .reprobook/cache)")
+            if dest.is_symlink():
+                dest.unlink()  # replaced by the file, never written through
+            shutil.copy2(src, dest)
+
+
+def refuse_links(folder: Path) -> None:
+    """Stop when `folder` (a published site about to be copied into the new
+    one) holds a symbolic link: copying would publish what it points to."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise BuildError(f"{path} is a symbolic link (to {os.readlink(path)}); the published "
+                             "site must hold only regular files. Delete it, or build every "
+                             "edition again (`reprobook build` without --edition)")
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -315,6 +332,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
            for i, e in enumerate(registry)]
     published = root / projects[newest.number].output_dir
     if only and published.is_dir():
+        refuse_links(published)
         shutil.copytree(published, site)  # keep the other editions as published
     site.mkdir(parents=True, exist_ok=True)
     results: dict[str, BuildResult] = {}

@@ -4,7 +4,7 @@ settings (reprobook.yml). Everything else reads the project through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -254,7 +254,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
                            if i.startswith(UPSTREAM_PREFIX)),
             imports=tuple(inside(root, name, f"{key}.imports")
                           for name in entry.get("imports") or ()),
-            outputs=_with_derived(tuple(inside(root, out, f"{key}.outputs")
+            outputs=_with_derived(tuple(_output_path(root, out, f"{key}.outputs")
                                         for out in entry.get("outputs") or ())),
             timeout=entry.get("timeout") or default_timeout or DEFAULT_TIMEOUT,
         )
@@ -297,6 +297,24 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )
+
+
+OUTPUT_FOLDER = "figures"
+
+
+def _output_path(root: Path, relative, where: str) -> str:
+    """A declared output, which must be a file under figures/: outputs are
+    copied into the project after the run, so an output declared as a
+    chapter, the configuration, a raw data file, .git/hooks/ or the site
+    would overwrite it."""
+    inside(root, relative, where)
+    parts = PurePosixPath(relative).parts
+    if (len(parts) < 2 or parts[0] != OUTPUT_FOLDER or ".." in parts or "\\" in relative
+            or (root / OUTPUT_FOLDER).is_symlink()):
+        raise ConfigError(f"{where}: {relative} is not under {OUTPUT_FOLDER}/; a notebook's outputs "
+                          f"are copied into the project, so they must be files under "
+                          f"{OUTPUT_FOLDER}/ (for example {OUTPUT_FOLDER}/{PurePosixPath(relative).name})")
+    return relative
 
 
 def _with_derived(outputs: tuple[str, ...]) -> tuple[str, ...]:

@@ -260,6 +260,14 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
         shutil.rmtree(sockets, ignore_errors=True)
         (scratch / KERNEL_SOCKETS_NOTE).unlink(missing_ok=True)
 
+    # A symlink as an output would publish whatever it points to (a file
+    # outside the project): outputs are regular files, nothing else.
+    links = sorted(str(p.relative_to(outputs)) for p in outputs.rglob("*") if p.is_symlink())
+    if links:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotebookError(f"{spec.path}: made symbolic links among its outputs: {links} "
+                            "(outputs must be regular files: write the file itself, e.g. with "
+                            "shutil.copyfile, not a link to it)")
     missing = [o for o in spec.outputs if not (outputs / o).is_file()]
     if not (outputs / FACTS_FILE).is_file():
         missing.append(f"{FACTS_FILE} (did the notebook call step.finish()?)")

@@ -1,0 +1,70 @@
+"""Issue 23, serious items 2 and 3: a notebook's declared outputs stay in the
+folder the engine owns, and nothing published is a symbolic link. Real
+configuration loads and real builds of the mini project."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from reprobook.build import build
+from reprobook.errors import ConfigError
+from reprobook.project import load_project
+
+from .conftest import make_mini_project
+from .test_editions import TWO_EDITIONS
+from .test_security import assert_one_clear_message, edit, run_cli
+
+
+@pytest.mark.parametrize("output", [
+    "chapters/one.qmd", ".git/hooks/pre-commit", "data/raw/alpha.csv", "reprobook.yml",
+    "_site/index.html", "notebooks/b.ipynb", "index.qmd", "figures", "figures/../chapters/x.qmd",
+])
+def test_an_output_outside_figures_is_refused_at_load(tmp_path, output):
+    root = make_mini_project(tmp_path / "mini")
+    (root / ".git/hooks").mkdir(parents=True)
+    edit(root / "reprobook.yml", "inputs: [beta]", f"inputs: [beta]\n    outputs: [{output}]")
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    message = str(info.value)
+    assert "notebooks[1].outputs" in message and output in message and "figures/" in message
+    result = run_cli("check", "--root", root)
+    assert_one_clear_message(result, "notebooks[1].outputs", "under figures/")
+
+
+def test_outputs_under_figures_subfolders_are_accepted(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    edit(root / "reprobook.yml", "inputs: [beta]",
+         "inputs: [beta]\n    outputs: [figures/a.svg, figures/sub/b.csv]")
+    assert load_project(root).notebooks[1].outputs[:2] == ("figures/a.svg", "figures/sub/b.csv")
+
+
+def test_an_output_made_a_symlink_is_refused_and_nothing_published(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-OUTSIDE-THE-PROJECT\n")
+    root = make_mini_project(tmp_path / "mini")
+    edit(root / "reprobook.yml", "inputs: [beta]", "inputs: [beta]\n    outputs: [figures/leak.txt]")
+    nb_path = root / "notebooks/b.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = f"import os\nos.symlink({str(secret)!r}, step.output_path('figures/leak.txt'))"
+    nbformat.write(nb, nb_path)
+    result = run_cli("build", "--root", root, "--renderer", "builtin")
+    assert_one_clear_message(result, "notebooks/b.ipynb", "symbolic links among its outputs",
+                             "figures/leak.txt", "regular files")
+    assert not (root / "_site").exists()
+    assert not (root / "figures/leak.txt").exists()
+
+
+def test_a_symlink_in_the_published_site_is_not_copied_by_an_edition_build(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-OUTSIDE-THE-PROJECT\n")
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(TWO_EDITIONS)
+    build(load_project(root), renderer="builtin")
+    (root / "_site/1.0/leak.txt").symlink_to(secret)
+    result = run_cli("build", "--root", root, "--renderer", "builtin", "--edition", "1.1")
+    assert_one_clear_message(result, "_site/1.0/leak.txt", "symbolic link", "regular files")
+    # the published site is as it was: the link was not followed into a copy
+    assert (root / "_site/1.0/leak.txt").is_symlink()
+    assert not any("SECRET" in p.read_text(errors="replace") for p in (root / "_site").rglob("*")
+                   if p.is_file() and not p.is_symlink() and p.suffix != ".pdf")

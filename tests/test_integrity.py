@@ -68,3 +68,72 @@ def test_a_symlink_in_the_published_site_is_not_copied_by_an_edition_build(tmp_p
     assert (root / "_site/1.0/leak.txt").is_symlink()
     assert not any("SECRET" in p.read_text(errors="replace") for p in (root / "_site").rglob("*")
                    if p.is_file() and not p.is_symlink() and p.suffix != ".pdf")
+
+
+# Every route a notebook has to the project besides Python's open(): each
+# is tried and its outcome recorded as a fact ("done" when it worked).
+ROUTES = r'''
+import ctypes, json, os, sqlite3, subprocess
+root = step.project.root
+raw = root / "data/raw"
+results = {}
+
+def attempt(name, action):
+    try:
+        action()
+        results[name] = "done"
+    except Exception as exc:  # what stopped it
+        results[name] = type(exc).__name__
+
+def c_open():
+    fd = ctypes.CDLL(None, use_errno=True).open(bytes(raw / "alpha.csv"), 0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "open")
+
+attempt("shell writes a chapter", lambda: subprocess.run(
+    ["sh", "-c", f"echo EVIL > {root}/chapters/one.qmd"], check=True))
+attempt("shell writes the site", lambda: subprocess.run(
+    ["sh", "-c", f"mkdir -p {root}/_site && echo EVIL > {root}/_site/evil.html"], check=True))
+attempt("shell writes .git", lambda: subprocess.run(
+    ["sh", "-c", f"mkdir -p {root}/.git/hooks && echo EVIL > {root}/.git/hooks/pre-commit"],
+    check=True))
+attempt("truncate", lambda: os.truncate(raw / "beta.csv", 0))
+attempt("link", lambda: os.link(raw / "beta.csv", root / "chapters/hard.csv"))
+attempt("symlink", lambda: os.symlink("/etc/passwd", root / "chapters/link.qmd"))
+attempt("chmod", lambda: os.chmod(raw / "beta.csv", 0o777))
+attempt("utime", lambda: os.utime(raw / "beta.csv", (0, 0)))
+attempt("rmdir", lambda: os.rmdir(root / "chapters"))
+attempt("sqlite3", lambda: sqlite3.connect(str(raw / "evil.db")).execute("create table t(x)"))
+attempt("ctypes reads an undeclared file", c_open)
+attempt("shell reads an undeclared file", lambda: subprocess.run(
+    ["cat", str(raw / "alpha.csv")], check=True, capture_output=True))
+step.fact("b.routes", json.dumps(results, sort_keys=True), unit="text")
+'''
+
+
+def _snapshot(root):
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None,
+                                       p.stat().st_mode, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if ".reprobook" not in p.parts}
+
+
+def test_a_notebook_sees_the_project_read_only_except_its_outputs(tmp_path):
+    import json
+
+    from reprobook.pipeline.runner import sandbox_available
+
+    if not sandbox_available():
+        pytest.skip("this system allows no user namespaces: the sandbox is off (a warning says so)")
+    root = make_mini_project(tmp_path / "mini")
+    nb_path = root / "notebooks/b.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = ROUTES
+    nbformat.write(nb, nb_path)
+    before = _snapshot(root)
+    result = build(load_project(root), renderer="builtin")
+    routes = json.loads(result.facts["b.routes"]["value"])
+    assert [name for name, outcome in routes.items() if outcome == "done"] == [], routes
+    assert len(routes) == 12
+    after = {k: v for k, v in _snapshot(root).items()
+             if not k.startswith(("_site", "figures/", "_extensions", "_variables.yml"))}
+    assert after == {k: v for k, v in before.items() if not k.startswith("figures/")}

@@ -242,10 +242,12 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     check(engine, ENGINE, engine_label)
     notebooks = []
     default_timeout = engine.get("timeout")
+    _check_timeout(default_timeout, f"{engine_label}: timeout")
     for index, entry in enumerate(engine.get("notebooks") or []):
         if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
         key = f"{engine_label}: notebooks[{index}]"
+        _check_timeout(entry.get("timeout"), f"{key}.timeout")
         declared = [str(i) for i in entry.get("inputs") or ()]
         spec = NotebookSpec(
             path=inside(root, entry["path"], f"{key}.path"),
@@ -297,6 +299,14 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )
+
+
+def _check_timeout(value, where: str) -> None:
+    """A timeout is a number of seconds above zero (-5 or 0 were accepted and
+    meant no limit, or none at all, without a word)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(f"{where}: {value!r} is not a number of seconds: write a whole number "
+                          "above 0 (for example 600), or leave it out for the default")
 
 
 OUTPUT_FOLDER = "figures"

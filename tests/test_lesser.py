@@ -1,0 +1,69 @@
+"""Issue 23, lesser items: configurations that were accepted silently,
+inputs that gave a traceback, text that displays other than it reads.
+Each is a real configuration or file and the real message."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from reprobook.editions import load_editions
+from reprobook.errors import ConfigError
+from reprobook.project import load_project
+
+from .conftest import make_mini_project
+from .test_security import assert_one_clear_message, edit, run_cli
+
+EDITION = textwrap.dedent("""\
+    editions:
+      - number: {number}
+        date: "2024-01-02"
+        title: "Mini"
+        status: {status}
+        summary: "The fixture book."
+    """)
+
+
+@pytest.mark.parametrize("number, status, words", [
+    ('"1.0"', "curent", ["edition 1.0 status 'curent'", "did you mean 'current'?"]),
+    ('"1.0"', "superseeded", ["status 'superseeded'", "did you mean 'superseded'?"]),
+    ("1.10", "current", ["edition number 1.1 is unquoted", 'number: "1.1"']),
+])
+def test_edition_typos_are_refused(tmp_path, number, status, words):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(EDITION.format(number=number, status=status))
+    with pytest.raises(ConfigError) as info:
+        load_editions(root)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+    assert_one_clear_message(run_cli("build", "--root", root, "--renderer", "builtin"), *words)
+
+
+def test_another_status_word_is_still_printed(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(EDITION.format(number='"1.0"', status="draft"))
+    assert load_editions(root)[0].status == "draft"
+
+
+def test_an_empty_edition_list_is_refused(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text("editions: []\n")
+    assert_one_clear_message(run_cli("build", "--root", root, "--renderer", "builtin"),
+                             "editions.yml lists no editions", "delete editions.yml")
+
+
+@pytest.mark.parametrize("timeout", ["-5", "0", "true"])
+@pytest.mark.parametrize("where", ["top", "notebook"])
+def test_a_timeout_must_be_seconds_above_zero(tmp_path, timeout, where):
+    root = make_mini_project(tmp_path / "mini")
+    if where == "top":
+        edit(root / "reprobook.yml", "pdf: mini.pdf", f"pdf: mini.pdf\ntimeout: {timeout}")
+        key = "reprobook.yml: timeout"
+    else:
+        edit(root / "reprobook.yml", "inputs: [beta]", f"inputs: [beta]\n    timeout: {timeout}")
+        key = "notebooks[1].timeout"
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    assert key in str(info.value) and "above 0" in str(info.value)
+    assert_one_clear_message(run_cli("check", "--root", root), key, "above 0")

@@ -67,3 +67,41 @@ def test_a_timeout_must_be_seconds_above_zero(tmp_path, timeout, where):
         load_project(root)
     assert key in str(info.value) and "above 0" in str(info.value)
     assert_one_clear_message(run_cli("check", "--root", root), key, "above 0")
+
+
+@pytest.mark.parametrize("cell, code", [("a\x00b", "U+0000"), ("\u202e12", "U+202E"),
+                                        ("x\u2066y", "U+2066"), ("bell\x07", "U+0007")])
+def test_hidden_characters_in_a_text_cell_are_refused_naming_row_and_column(tmp_path, cell, code):
+    import json
+
+    from reprobook.validate import rehash
+
+    root = make_mini_project(tmp_path / "mini")
+    (root / "data/raw/beta.csv").write_bytes(
+        b"id,amount,label\n1,7,plain\n2,8," + cell.encode("utf-8") + b"\n")
+    descriptor_path = root / "data/raw/datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text())
+    descriptor["resources"][1]["schema"]["fields"].append({"name": "label", "type": "string"})
+    descriptor_path.write_text(json.dumps(descriptor, indent=2))
+    rehash(load_project(root))
+    result = run_cli("check", "--root", root)
+    assert_one_clear_message(result, "data/raw/beta.csv, row 3, column 'label'", code,
+                             "remove it from the raw file")
+
+
+def test_a_table_too_long_for_a_page_is_refused_before_pandoc(tmp_path):
+    import nbformat
+
+    root = make_mini_project(tmp_path / "mini", chapters={
+        "two": "# Two {#sec-two}\n\n{{< include ../figures/long.md >}}\n"})
+    edit(root / "reprobook.yml", "inputs: [beta]",
+         "inputs: [beta]\n    outputs: [figures/long.md, figures/long.csv]")
+    nb_path = root / "notebooks/b.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = ("import pandas as pd\n"
+                          "step.save_table(pd.DataFrame({'n': range(6000)}), 'long')")
+    nbformat.write(nb, nb_path)
+    result = run_cli("build", "--root", root, "--renderer", "builtin")
+    assert_one_clear_message(result, "chapters/two.qmd:3", "included file ../figures/long.md is "
+                             "too long to print in a page", "6,002 lines", "CSV download")
+    assert not (root / "_site").exists()

@@ -9,6 +9,7 @@ handler planted after the build runs nothing."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -62,6 +63,12 @@ def _renderers():
 def hostile_site(request, tmp_path_factory) -> Path:
     renderer = request.param
     root = make_mini_project(tmp_path_factory.mktemp("hostile") / "mini")
+    descriptor = root / "data/raw/datapackage.json"
+    package = json.loads(descriptor.read_text())
+    package["licenses"] = [{"name": "CC0-1.0", "path": "javascript:alert('pwned-licence')"},
+                           {"name": "CC-BY-4.0", "path": "\x01javascript:alert('pwned-licence2')"},
+                           {"name": "ODbL", "path": "https://opendatacommons.org/licenses/odbl/"}]
+    descriptor.write_text(json.dumps(package, indent=2))
     nb_path = root / "notebooks/b.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(MARKDOWN))
@@ -212,3 +219,28 @@ def test_the_sites_own_scripts_run_under_the_policy(hostile_site, chromium):
     finally:
         server.close()
     assert refused == []
+
+
+def test_a_licence_path_is_a_link_only_when_it_is_a_web_address(hostile_site, chromium):
+    """datapackage.json's package licences: a `javascript:` path was a live link."""
+    from .browser.browser import SiteServer
+
+    soup = BeautifulSoup((hostile_site / "data.html").read_text(encoding="utf-8"), "html.parser")
+    text = soup.get_text()
+    assert "CC0-1.0" in text and "CC-BY-4.0" in text
+    hrefs = [a.get("href", "") for a in soup.find_all("a")]
+    assert "https://opendatacommons.org/licenses/odbl/" in hrefs
+    assert not [h for h in hrefs if "javascript" in h.lower()], hrefs
+    server = SiteServer(hostile_site)
+    try:
+        page = chromium.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server.url + "data.html", wait_until="load")
+        for name in ("CC0-1.0", "CC-BY-4.0"):
+            page.get_by_text(name).first.click(no_wait_after=True, timeout=2000)
+        page.wait_for_timeout(100)
+        page.close()
+    finally:
+        server.close()
+    assert dialogs == []

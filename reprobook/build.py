@@ -25,7 +25,7 @@ from .publish import discard, locked, swap_in
 from .render import content_policy, pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
-from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
+from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args, read_source
 from .validate import has_data_package, require_valid, resource_paths
 
 
@@ -93,7 +93,7 @@ def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]
     uses = []
     for chapter in project.chapters:
         path = project.root / chapter
-        text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
+        text = expand_includes(read_source(path, chapter), path, chapter)
         for m in SHORTCODE.finditer(text):
             if m.group(1) in FACT_SHORTCODES:
                 line = text.count("\n", 0, m.start()) + 1

@@ -105,3 +105,28 @@ def test_a_table_too_long_for_a_page_is_refused_before_pandoc(tmp_path):
     assert_one_clear_message(result, "chapters/two.qmd:3", "included file ../figures/long.md is "
                              "too long to print in a page", "6,002 lines", "CSV download")
     assert not (root / "_site").exists()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", ["b.ipynb", "is not a readable Jupyter notebook", "the file is empty"]),
+    (b"{not json", ["b.ipynb", "is not a readable Jupyter notebook"]),
+    (b"[]", ["b.ipynb", "is not a readable Jupyter notebook"]),
+])
+def test_an_unreadable_notebook_is_one_message(tmp_path, content, words):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "notebooks/b.ipynb").write_bytes(content)
+    assert_one_clear_message(run_cli("check", "--root", root), *words, "save it again")
+
+
+def test_a_chapter_that_is_not_utf8_is_one_message(tmp_path):
+    root = make_mini_project(tmp_path / "mini")
+    (root / "chapters/two.qmd").write_bytes(b"# Two {#sec-two}\n\nCaf\xe9 owners.\n")
+    assert_one_clear_message(run_cli("check", "--root", root), "chapters/two.qmd:3",
+                             "not valid UTF-8", "save the file as UTF-8")
+
+
+def test_a_yaml_error_in_a_chapter_front_matter_names_the_chapter(tmp_path):
+    root = make_mini_project(tmp_path / "mini", chapters={
+        "two": "---\ntitle: [unclosed\n---\n\n# Two {#sec-two}\n\nText.\n"})
+    result = run_cli("build", "--root", root, "--renderer", "builtin")
+    assert_one_clear_message(result, "chapters/two.qmd: ", "YAML")

@@ -22,8 +22,8 @@ from ..notebook import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
 from ..validate import resource_paths
-from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, upstream_file,
-                    write_manifest)
+from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, read_notebook,
+                    upstream_file, write_manifest)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -275,7 +275,7 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
 
     spec = run.spec
     source = project.root / spec.path
-    nb = nbformat.read(source, as_version=4)
+    nb = read_notebook(source)
     scratch = new_scratch(project, spec.name)
     outputs = scratch / "outputs"
     outputs.mkdir()

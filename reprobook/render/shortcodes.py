@@ -52,6 +52,18 @@ MAX_INCLUDE_LINES = 5_000
 MAX_INCLUDE_BYTES = 2_000_000
 
 
+def read_source(path: Path, label: str) -> str:
+    """A chapter or included file as text, or a RenderError naming the line
+    and byte that is not UTF-8 (instead of a UnicodeDecodeError traceback)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RenderError(f"{label}:{line}: is not valid UTF-8 (byte {data[exc.start:exc.start + 1]!r}); "
+                          "save the file as UTF-8 in your editor") from None
+
+
 def expand_includes(text: str, source: Path, label: str, depth: int = 0,
                     root: Path | None = None) -> str:
     """Quarto's include: the file's text replaces the shortcode, paths being
@@ -81,7 +93,7 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0,
         if not target.is_file():
             raise RenderError(f"{where}: included file {name} does not exist")
         size = target.stat().st_size
-        included = target.read_text(encoding="utf-8") if size <= MAX_INCLUDE_BYTES else ""
+        included = read_source(target, name) if size <= MAX_INCLUDE_BYTES else ""
         lines = included.count("\n")
         if size > MAX_INCLUDE_BYTES or lines > MAX_INCLUDE_LINES:
             # pandoc's memory grows with a table's cells: a 1,000,000-row

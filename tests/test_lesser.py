@@ -130,3 +130,19 @@ def test_a_yaml_error_in_a_chapter_front_matter_names_the_chapter(tmp_path):
         "two": "---\ntitle: [unclosed\n---\n\n# Two {#sec-two}\n\nText.\n"})
     result = run_cli("build", "--root", root, "--renderer", "builtin")
     assert_one_clear_message(result, "chapters/two.qmd: ", "YAML")
+
+
+@pytest.mark.parametrize("address, words", [
+    ("notanaddress", ["--scheduler notanaddress: not a scheduler address", "tcp://HOST:PORT"]),
+    ("tls://127.0.0.1:8786", ["TLS schedulers need certificates", "tcp://HOST:PORT"]),
+    ("tcp://127.0.0.1:99999", ["not a scheduler address"]),
+])
+def test_a_bad_scheduler_address_is_one_message_without_a_wait(tmp_path, address, words):
+    import time
+
+    pytest.importorskip("distributed")
+    root = make_mini_project(tmp_path / "mini")
+    start = time.monotonic()
+    result = run_cli("build", "--root", root, "--renderer", "builtin", "--scheduler", address)
+    assert_one_clear_message(result, *words)
+    assert time.monotonic() - start < 30

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import changes as changelib
-from . import extension, incremental, memo
+from . import extension, incremental, memo, provenance, replication
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
@@ -188,13 +188,19 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def _render(project: Project, result: BuildResult, stage: Path, site: Path, renderer: str,
-            reporter: Reporter, context: dict, timestamp: int) -> None:
+            reporter: Reporter, context: dict, timestamp: int, pdf: bool = True) -> None:
     """Render one edition of the book into `site` (a fresh directory): stage
     the book with the engine's generated pages, render it with Quarto or the
     built-in renderer, then add the site's plain files."""
     use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_available())
     if use_quarto and (problem := quarto_renderer.latex_pdf_problem(project)):
         raise BuildError(problem)
+    # The replication package first: the edition's pages link it with its
+    # size and sha256 (it holds inputs only, so it never depends on them).
+    number = context.get("edition", {}).get("number")
+    archive = stage / "replication" / replication.package_name(context["pdf_name"])
+    archive.parent.mkdir(parents=True)
+    context = {**context, "replication": replication.write_package(project, archive, number)}
     staged = stage_book(project, result.facts, result.checks, context, stage / "book",
                         for_quarto=use_quarto)
     site.mkdir(parents=True)
@@ -205,12 +211,13 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
             reporter.step(f"warning (Quarto): {warning}")
         result.renderer = "quarto"
     else:
-        reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)")
+        reporter.step("render HTML and PDF with pandoc + Typst (Quarto not found)" if pdf else
+                      "render HTML with pandoc (no PDF: a preview build)")
         if "pdf" in project.formats:
             reporter.step("format: pdf: the built-in renderer makes the PDF with Typst, as for "
                           "format: typst (LaTeX options under `pdf:` do not apply)")
         pandoc_book.render(staged.project, result.facts, result.checks, site, context,
-                           timestamp=timestamp, parsed=staged.parsed)
+                           timestamp=timestamp, parsed=staged.parsed, pdf=pdf)
         result.renderer = "builtin"
     shutil.copytree(staged.extra_files, site, dirs_exist_ok=True, copy_function=_link_or_copy)
     # Every generated figure with its CSV (captions link the data; Quarto
@@ -221,7 +228,13 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
         content_policy.add_to_quarto_pages(site)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
-    manifest.write(project, site, result.renderer, context.get("edition", {}).get("number"))
+    _link_or_copy(str(archive), str(site / archive.name))
+    # CITATION.cff, .zenodo.json and the RO-Crate (which lists every file
+    # above with its hash), dated by the edition, never the clock.
+    provenance.write(project, site, context.get("edition") or {"summary": project.subtitle},
+                     context["replication"],
+                     dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).date().isoformat())
+    manifest.write(project, site, result.renderer, number, context["replication"])
     result.output_dir = site
     pdf = site / context["pdf_name"]
     result.pdf = pdf if pdf.is_file() else None
@@ -230,9 +243,11 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
 @locked
 def build(project: Project, reporter: Reporter | None = None, jobs: int | None = None,
           renderer: str = "auto", edition: str | None = None,
-          timeout: int | None = None, scheduler: str | None = None) -> BuildResult:
+          timeout: int | None = None, scheduler: str | None = None,
+          pdf: bool = True) -> BuildResult:
     """Build and publish. `timeout` overrides the seconds a notebook cell
-    may run (reprobook.yml `timeout`). With an editions registry, every edition (or just
+    may run (reprobook.yml `timeout`). `pdf=False` (the preview) renders
+    the HTML alone with the built-in renderer. With an editions registry, every edition (or just
     `edition`) is built into <site>/<number>/; the result returned is the
     newest edition built. The site is swapped in only if everything
     succeeded."""
@@ -247,7 +262,7 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
             raise BuildError(problem)  # before any notebook runs
     project.work_dir.mkdir(parents=True, exist_ok=True)
     update_extension(project, reporter)
-    print_ = incremental.fingerprint(project, renderer, edition)
+    print_ = incremental.fingerprint(project, renderer, edition, pdf)
     if incremental.unchanged(project, print_):
         reporter.done("nothing changed since the last publish (sources, data, engine, renderer "
                       "and published files all identical): nothing validated, executed, "
@@ -261,10 +276,10 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
             if not registry:
                 result = check(project, reporter, jobs, timeout, scheduler)
                 _render(project, result, stage / "work", site, renderer, reporter,
-                        {"pdf_name": project.pdf_name}, source_date_epoch(project))
+                        {"pdf_name": project.pdf_name}, source_date_epoch(project), pdf)
             else:
                 result = _build_editions(project.root, registry, edition, stage, site, renderer,
-                                         reporter, jobs, timeout, scheduler)
+                                         reporter, jobs, timeout, scheduler, pdf)
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
             for line in store.recomputed_summary() or ["nothing (every page, chapter and PDF reused)"]:
                 reporter.step(f"recomputed (inputs changed): {line}")
@@ -321,7 +336,8 @@ def pdf_name(project: Project, number: str) -> str:
 
 def _build_editions(root: Path, registry: list[Edition], only: str | None, stage: Path,
                     site: Path, renderer: str, reporter: Reporter, jobs: int | None,
-                    timeout: int | None = None, scheduler: str | None = None) -> BuildResult:
+                    timeout: int | None = None, scheduler: str | None = None,
+                    pdf: bool = True) -> BuildResult:
     from .project import load_project
 
     projects = {e.number: load_project(root, profile=e.profile) for e in registry}
@@ -380,7 +396,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
         if store is not None:
             store.scope = ed.number  # the report names pages per edition
         _render(project, result, stage / ed.number, edition_site, renderer, reporter, context,
-                ed.timestamp)
+                ed.timestamp, pdf)
         results[ed.number] = result
         previous = (ed, result)
     _write_root(site, registry, newest)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-import http.server
-import socketserver
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -132,6 +131,9 @@ def new(directory):
                   "its data is a synthetic example)")
     go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
     console.print(f"  next: {go}reprobook build && pytest   (README.md says more)")
+    if importlib.util.find_spec("pytest") is None:
+        # Else `pytest` finds another environment's (or none) and fails on its imports.
+        console.print("  (its tests need pytest, which this environment lacks: pip install pytest)")
 
 
 @main.command()
@@ -211,12 +213,24 @@ def editions(root, show_pins):
 @main.command()
 @root_option
 @click.option("--edition", default=None, help="Edition number (default: the newest).")
-def verify(root, edition):
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="With URL-OR-PATH: rebuild with this Python (an environment made from the "
+                   "package's requirements.lock) instead of this one or a fresh one.")
+@click.argument("target", required=False, metavar="[URL-OR-PATH]")
+def verify(root, edition, target, python):
     """Hash the published files against their manifests, then rebuild in a
     clean temporary directory and compare byte for byte: every edition, or
-    the one named with --edition."""
+    the one named with --edition.
+
+    With URL-OR-PATH (an edition's or site's address, a published site
+    folder, or a replication package .zip), verify that edition from what
+    is published alone: its replication package is checked, unpacked into
+    an empty folder and rebuilt; no project, git or clone needed."""
     from .verify import verify as run_verify
 
+    if target is not None:
+        _verify_published(target, edition, python)
+        return
     try:
         label, differences = run_verify(_project(root), edition)
     except BuildError as exc:
@@ -232,6 +246,26 @@ def verify(root, edition):
                   "is byte-identical to it")
 
 
+def _verify_published(target: str, edition: str | None, python: str | None) -> None:
+    from .reviewer import verify_published
+
+    try:
+        report = verify_published(target, edition, python)
+    except BuildError as exc:
+        err_console.print(f"[bold red]Verify stopped:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)
+    for note in report.notes:
+        console.print(f"• {escape(note)}", soft_wrap=True)
+    if report.problems:
+        err_console.print(f"[bold red]✗ {report.label} does not match what is published "
+                          f"({report.identical} files byte-identical; these are not):[/]")
+        for line in report.problems:
+            err_console.print(f"  - {escape(line)}", soft_wrap=True)
+        sys.exit(1)
+    console.print(f"[green]✓[/] {report.label}: the replication package matches the manifest, "
+                  f"and the rebuild reproduced all {report.identical} published files byte for byte")
+
+
 @main.command()
 @root_option
 @click.option("--keep-cache", is_flag=True, help="Keep executed-notebook cache in .reprobook/.")
@@ -245,25 +279,68 @@ def clean(root, keep_cache):
 @main.command()
 @root_option
 @click.option("--port", default=4321, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--build/--no-build", "do_build", default=False, help="Build before serving.")
-def preview(root, port, do_build):
-    """Serve the published site on http://127.0.0.1:PORT (local only)."""
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Rebuild when a source changes and reload the page open in the browser.")
+@click.option("--pdf", is_flag=True,
+              help="Also rebuild the PDF after each change, once the page is updated (by "
+                   "default a preview build renders the HTML alone).")
+def preview(root, port, watch, pdf):
+    """Build, serve the site on http://127.0.0.1:PORT (local only), and keep it
+    current: every saved change to chapters, notebooks, data, configuration or
+    the report's modules rebuilds what it affects and reloads the browser."""
+    from . import preview as live
+    from .render import quarto_available
+    from .render import quarto as quarto_renderer
+
     project = _project(root)
-    if do_build:
-        try:
-            builder.build(project, ConsoleReporter())
-        except BuildError as exc:
-            _fail(exc)
-    if not project.site_dir.is_dir():
-        err_console.print("No site yet: run `reprobook build` first (or pass --build).")
+    if quarto_available():
+        console.print(f"Quarto {quarto_renderer.version()} is on PATH; the preview renders with "
+                      "the built-in renderer anyway: a saved prose edit reaches the browser in "
+                      "under a second, Quarto's own render takes several (BENCHMARKS.md). "
+                      "`reprobook build` renders with Quarto.")
+    console.print("Preview builds render the HTML first; the PDF is " + (
+        "rebuilt after each update of the page." if pdf else
+        "not rebuilt (pass --pdf, or run `reprobook build`)."))
+
+    def build(project, with_pdf=False):
+        return builder.build(project, _QuietReporter(), renderer="builtin", pdf=with_pdf)
+
+    state = live.State()
+    previewer = live.Previewer(project.root, build, lambda m: console.print(escape(m)), state,
+                               then=functools.partial(build, with_pdf=True) if pdf else None)
+    if not previewer.rebuild() and not project.site_dir.is_dir():
+        err_console.print("No site to show yet: fix the error above and save; the preview "
+                          "rebuilds on every change.")
+    try:
+        server = live.serve(project.site_dir, state, port)
+    except OSError as exc:
+        err_console.print(f"[bold red]Error:[/] cannot listen on 127.0.0.1:{port} ({exc.strerror});"
+                          " pass another --port.")
         sys.exit(1)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project.site_dir))
-    with socketserver.TCPServer(("127.0.0.1", port), handler) as server:
-        console.print(f"Serving {project.site_dir} at http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    if watch:
+        import threading
+
+        threading.Thread(target=previewer.watch, args=(project.output_dir,), daemon=True).start()
+    console.print(f"Serving {project.site_dir} at http://127.0.0.1:{server.server_address[1]}/ "
+                  f"({'watching for changes; ' if watch else ''}Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        previewer.stop.set()
+        server.server_close()
+
+
+class _QuietReporter:
+    """A preview build prints one line (Previewer says it), not every step."""
+
+    def step(self, message: str) -> None:
+        if message.startswith("warning"):
+            console.print(escape(message))
+
+    def done(self, message: str) -> None:
+        pass
 
 
 @main.group()

@@ -53,7 +53,7 @@ def renderer_identity(renderer: str) -> str:
     return "builtin"
 
 
-def fingerprint(project: Project, renderer: str, edition: str | None) -> str:
+def fingerprint(project: Project, renderer: str, edition: str | None, pdf: bool = True) -> str:
     skip = NOT_SOURCE | {project.output_dir, project.output_dir + ".previous"}
     sources = [p for p in _files(project.root, skip)
                if not (p.parent == project.root / "figures" and p.name != "README.md")]
@@ -62,6 +62,7 @@ def fingerprint(project: Project, renderer: str, edition: str | None) -> str:
         "engine": _digest(_files(ENGINE_DIR, {"__pycache__"}), ENGINE_DIR),
         "renderer": renderer_identity(renderer),
         "edition": edition or "",
+        "pdf": pdf,  # a preview build publishes no PDF: a later build must make it
         "env": json.dumps({k: os.environ.get(k) for k in OUTPUT_ENV}, sort_keys=True),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -12,7 +12,6 @@ import platform
 from pathlib import Path
 
 from .project import Project
-from .validate import resource_paths
 
 MANIFEST = "manifest.json"
 LOCK_FILE = "requirements.lock"
@@ -37,17 +36,18 @@ def tool_versions(renderer: str) -> dict[str, str]:
 
 
 def inputs_of(project: Project) -> dict[str, dict[str, str]]:
-    root = project.root
-    raw = {str(p.relative_to(root)): sha256_of(p) for p in resource_paths(project).values()}
-    if (root / project.datapackage).is_file():
-        raw[project.datapackage] = sha256_of(root / project.datapackage)
-    lock = root / LOCK_FILE
-    return {
-        "raw": dict(sorted(raw.items())),
-        "notebooks": {nb.path: sha256_of(root / nb.path) for nb in project.notebooks},
-        "chapters": {c: sha256_of(root / c) for c in project.chapters},
-        "environment": {LOCK_FILE: sha256_of(lock)} if lock.is_file() else {},
-    }
+    """The sha256 of every input that can change an output, by group (raw
+    data, notebooks, chapters, the report's own code, configuration with
+    references, fonts and the extension, the lock), and the engine's digest."""
+    from . import replication
+
+    inputs = {group: {name: sha256_of(path) for name, path in files.items()}
+              for group, files in replication.input_groups(project).items()}
+    inputs["engine"] = {"reprobook": replication.engine_digest()}
+    return inputs
+
+
+INPUT_GROUPS = ("raw", "notebooks", "chapters", "code", "configuration", "environment", "engine")
 
 
 def outputs_of(site: Path) -> dict[str, str]:
@@ -85,9 +85,12 @@ def replayed_build_environment(recorded: dict):
                 os.environ[name] = value
 
 
-def write(project: Project, site: Path, renderer: str, edition: str | None) -> dict:
+def write(project: Project, site: Path, renderer: str, edition: str | None,
+          replication: dict | None = None) -> dict:
     manifest = {"edition": edition, "inputs": inputs_of(project), "outputs": outputs_of(site),
                 "tools": tool_versions(renderer), "build_environment": build_environment()}
+    if replication:  # the edition's replication package (replication.py)
+        manifest["replication"] = replication
     (site / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                  encoding="utf-8")
     return manifest
@@ -116,7 +119,7 @@ def write_root(site: Path, editions: list[str]) -> dict:
 def compare(expected: dict, actual: dict) -> list[str]:
     """Human-readable differences, each naming the file; empty if identical."""
     problems = []
-    for section in ("raw", "notebooks", "chapters", "environment"):
+    for section in INPUT_GROUPS:
         want, got = expected["inputs"].get(section, {}), actual["inputs"].get(section, {})
         for name in sorted(set(want) | set(got)):
             if want.get(name) != got.get(name):

@@ -52,7 +52,7 @@ def _secret(folder: Path) -> bytes:
 class Memo:
     def __init__(self, folder: Path):
         self.folder = folder
-        self._secret = _secret(folder)
+        self._secret_bytes: bytes | None = None  # read or made on first use
         self.hits: Counter = Counter()
         self.misses: Counter = Counter()
         self.rejected: Counter = Counter()  # entries that failed their check
@@ -80,7 +80,9 @@ class Memo:
         return data
 
     def _digest(self, data: bytes) -> bytes:
-        return hmac.new(self._secret, data, hashlib.sha256).hexdigest().encode()
+        if self._secret_bytes is None:
+            self._secret_bytes = _secret(self.folder)
+        return hmac.new(self._secret_bytes, data, hashlib.sha256).hexdigest().encode()
 
     def put(self, kind: str, key: str, data: bytes) -> None:
         path = self._path(kind, key)

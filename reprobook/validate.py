@@ -329,7 +329,10 @@ def _frictionless_problems(project: Project, descriptor_path: Path) -> list[Prob
     report = package.validate()
     for task in report.tasks:
         label = str((base / task.place).relative_to(project.root)) if task.place else "?"
+        changed = any(error.type == "hash-count" for error in task.errors)
         for error in task.errors:
+            if changed and error.type == "byte-count":
+                continue  # the checksum mismatch already says the file changed
             row = getattr(error, "row_number", None)
             column = getattr(error, "field_name", None) or getattr(error, "label", None)
             message = _plain_message(error)
@@ -343,6 +346,9 @@ def _plain_message(error) -> str:
     kind = error.type
     if kind == "hash-count":
         return ("checksum mismatch: the file changed since its descriptor was written "
+                f"({error.note}). If the change is deliberate, run `reprobook data rehash`.")
+    if kind == "byte-count":
+        return ("size mismatch: the file changed since its descriptor was written "
                 f"({error.note}). If the change is deliberate, run `reprobook data rehash`.")
     if kind == "missing-label":
         return "column is missing from the header"

@@ -3,6 +3,8 @@ clean temporary copies of the project (both editions). Prints markdown
 tables to paste into BENCHMARKS.md.
 
     .venv/bin/python scripts/benchmark.py [--repeat 3] [--stage-repeat 1] [--quarto PATH/TO/quarto]
+    .venv/bin/python scripts/benchmark.py --preview [--real] --quarto PATH/TO/quarto
+    .venv/bin/python scripts/benchmark.py --scaling 40,640
 
 Measured (wall seconds of the `reprobook` command, as an author waits):
   - cold build: empty cache, every notebook executes;
@@ -16,6 +18,12 @@ Measured (wall seconds of the `reprobook` command, as an author waits):
     after another (what a user would do by hand) vs the same code run as
     plain Python scripts (the floor);
   - peak memory of the build (the build process and its largest child).
+
+With --preview: save-to-reload, the seconds from saving a prose edit to the
+open page (Chromium) showing it, reloaded by the preview server, for
+`reprobook preview` and `quarto preview` on the same generated book and
+the same edits. With --scaling: cold build and one-chapter edit of
+generated books of plain chapters, preview (HTML) and full builds.
 """
 
 from __future__ import annotations
@@ -112,6 +120,153 @@ def measure(args, rows: dict[str, list[float]], tmp: Path, index: int) -> None:
     rows["notebook stage: plain Python scripts (floor)"].append(time.perf_counter() - start)
 
 
+# ------------------------------------------------------------ book scaling
+def plain_book(root: Path, chapters: int) -> Path:
+    """A generated book of `chapters` plain chapters (prose, sections and
+    cross-references to other chapters; no notebooks, no data): a
+    synthetic benchmark fixture, never published."""
+    (root / "chapters").mkdir(parents=True)
+    (root / "data/raw").mkdir(parents=True)
+    (root / "data/raw/datapackage.json").write_text(json.dumps(
+        {"name": "plain", "licenses": [{"name": "CC0-1.0"}], "resources": []}))
+    names = [f"chapters/c{i:04d}.qmd" for i in range(1, chapters + 1)]
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\n  output-dir: _site\nbook:\n  title: Plain\n"
+        "  date: '2024-01-02'\n  chapters:\n    - index.qmd\n"
+        + "".join(f"    - {n}\n" for n in names) + "format:\n  html: {}\n  typst: {}\n")
+    (root / "reprobook.yml").write_text("datapackage: data/raw/datapackage.json\npdf: plain.pdf\n")
+    (root / "index.qmd").write_text("---\ntitle: Plain\n---\n\nA generated book.\n")
+    for i, name in enumerate(names, 1):
+        other = [j for j in (i - 1, i + 1, (i * 7) % chapters + 1) if 1 <= j <= chapters and j != i]
+        refs = ", ".join(f"@sec-c{j}" for j in other)
+        prose = " ".join(f"Sentence {k} of chapter {i} says something plain." for k in range(12))
+        (root / name).write_text(
+            f"# Chapter {i} {{#sec-c{i}}}\n\n{prose}\n\nSee {refs}.\n\n"
+            f"## Part one {{#sec-c{i}-a}}\n\n{prose}\n\n## Part two {{#sec-c{i}-b}}\n\n"
+            f"{prose} As @sec-c{i}-a said.\n")
+    return root
+
+
+def scaling(sizes: list[int], tmp: Path, pdf: bool, repeat: int = 3) -> list[tuple[int, float, float]]:
+    """(chapters, cold build s, one-chapter edit s) for each size; `pdf`:
+    the full build, else the preview's HTML-only build (in process)."""
+    from reprobook.build import build as build_book
+
+    out = []
+    for n in sizes:
+        root = plain_book(tmp / f"plain-{n}-{'pdf' if pdf else 'html'}", n)
+        start = time.perf_counter()
+        build_book(load_project(root), renderer="builtin", pdf=pdf)
+        cold = time.perf_counter() - start
+        edits = []
+        for run in range(repeat):  # the fastest of `repeat` edits: the machine may be busy
+            chapter = root / "chapters/c0002.qmd"
+            chapter.write_text(chapter.read_text().replace("Sentence 3 ", f"Sentence 3 (edit {run}) ", 1))
+            start = time.perf_counter()
+            build_book(load_project(root), renderer="builtin", pdf=pdf)
+            edits.append(time.perf_counter() - start)
+        out.append((n, cold, min(edits)))
+    return out
+
+
+# ------------------------------------------------------- save to reload
+def _serve(cmd: list[str], cwd: Path, ready: str, env: dict) -> tuple[subprocess.Popen, str]:
+    """Start a preview server; return it and the URL it prints once `ready`
+    appears in its output."""
+    import re
+    import threading
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "COLUMNS": "400", **env})
+    found = threading.Event()
+    lines: list[str] = []
+    url: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            match = re.search(r"http://(?:127\.0\.0\.1|localhost):\d+/", line)
+            if match and not url:
+                url.append(match.group(0))
+            if url and any(ready in seen for seen in lines):
+                found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(900):
+        proc.kill()
+        raise SystemExit(f"{' '.join(cmd)} did not start:\n{''.join(lines[-40:])}")
+    return proc, url[0]
+
+
+def save_to_reload(page, url: str, chapter: Path, old: str, new: str) -> float:
+    """Seconds from saving `chapter` (with `old` replaced by `new`) until the
+    open page shows `new`, reloaded by the preview server alone."""
+    page.goto(url)
+    page.wait_for_function(f"document.body.innerText.includes({json.dumps(old)})", timeout=60000)
+    time.sleep(1.0)  # let the watcher settle on the current files
+    chapter.write_text(chapter.read_text().replace(old, new, 1))
+    start = time.perf_counter()
+    page.wait_for_function(f"document.body.innerText.includes({json.dumps(new)})",
+                           timeout=120000)
+    return time.perf_counter() - start
+
+
+def preview_comparison(tmp: Path, quarto: str | None, real: bool) -> dict[str, list[float]]:
+    """Save-to-reload of `reprobook preview` (built-in renderer) and `quarto
+    preview` on the same generated 40-chapter book, same prose edits (and of
+    `reprobook preview` on this report with --real)."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests/browser"))
+    from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+    no_quarto = {"PATH": os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
+                                         if not (Path(d) / "quarto").exists())}
+    rows: dict[str, list[float]] = {}
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = chromium.new_page()
+
+        def measure(name, cmd, root, ready, env, path, chapter, edits):
+            proc, url = _serve(cmd, root, ready, env)
+            print(f"{name}: serving at {url}", file=sys.stderr, flush=True)
+            try:
+                rows[name] = [save_to_reload(page, url + path, root / chapter, old, new)
+                              for old, new in edits]
+            finally:
+                proc.terminate()
+                proc.wait(30)
+
+        edits = [(f"Sentence {k} of chapter 2 says", f"Sentence {k} (edited) of chapter 2 says")
+                 for k in (3, 5, 7)]
+        book = plain_book(tmp / "preview-builtin", 40)
+        measure("reprobook preview (built-in renderer), 40-chapter book", [
+            str(BIN / "reprobook"), "preview", "--port", "0"], book, "Serving", no_quarto,
+            "chapters/c0002.html", "chapters/c0002.qmd", edits)
+        if quarto:
+            book = plain_book(tmp / "preview-quarto", 40)
+            measure(f"quarto preview ({quarto_version(quarto)}), same book", [
+                quarto, "preview", "--no-browser", "--render", "html", "--to", "html",
+                "--port", "4798"], book, "Watching files for changes",
+                {"PATH": f"{Path(quarto).parent}{os.pathsep}{no_quarto['PATH']}"},
+                "chapters/c0002.html", "chapters/c0002.qmd", edits)
+        if real:
+            root = fresh_copy(tmp, "preview-real")
+            old = "Growth came in bursts"
+            measure("reprobook preview (built-in renderer), this report", [
+                str(BIN / "reprobook"), "preview", "--port", "0"], root, "Serving", no_quarto,
+                "1.1/chapters/mining-expansion.html", "chapters/mining-expansion.qmd",
+                [(old, "Growth came (edited once) in bursts"),
+                 ("Growth came (edited once) in bursts", "Growth came (edited twice) in bursts")])
+        chromium.close()
+    return rows
+
+
+def quarto_version(quarto: str) -> str:
+    out = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
+    return f"Quarto {out}" if out else "Quarto"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -120,7 +275,30 @@ def main() -> None:
                              "--repeat; they take minutes, the build measurements seconds)")
     parser.add_argument("--quarto", default=shutil.which("quarto"),
                         help="a real quarto to compare the render stage with")
+    parser.add_argument("--preview", action="store_true",
+                        help="measure save-to-reload only: `reprobook preview` and `quarto "
+                             "preview` side by side (with --real also on this report)")
+    parser.add_argument("--real", action="store_true", help="with --preview: also this report")
+    parser.add_argument("--scaling", default=None, metavar="N,M",
+                        help="measure only cold build and one-chapter edit of generated books "
+                             "of N and M plain chapters (e.g. 40,640)")
     args = parser.parse_args()
+    if args.preview or args.scaling:
+        with tempfile.TemporaryDirectory(prefix="reprobook-bench-") as tmp:
+            if args.preview:
+                print("| save to reload | runs (s) | median s |\n|---|---|---:|")
+                for name, times in preview_comparison(Path(tmp), args.quarto, args.real).items():
+                    print(f"| {name} | {', '.join(f'{t:.2f}' for t in times)} | "
+                          f"{statistics.median(times):.2f} |")
+            if args.scaling:
+                sizes = [int(n) for n in args.scaling.split(",")]
+                print("\n| build | chapters | cold s | one-chapter edit s (fastest of 3) |\n"
+                      "|---|---:|---:|---:|")
+                for pdf in (False, True):
+                    for n, cold, edit in scaling(sizes, Path(tmp), pdf):
+                        print(f"| {'full (HTML + PDF)' if pdf else 'preview (HTML only)'} | {n} | "
+                              f"{cold:.2f} | {edit:.2f} |", flush=True)
+        return
     if args.stage_repeat is None:
         args.stage_repeat = args.repeat
     rows: dict[str, list[float]] = {k: [] for k in (

@@ -76,6 +76,20 @@ def test_checksum_mismatch_is_reported_not_accepted(project_copy):
     assert "checksum mismatch" in str(info.value)
 
 
+def test_a_grown_file_is_one_problem_that_names_rehash(project_copy):
+    # A row added changes both the checksum and the size the descriptor
+    # records; one message, saying what to do, is enough.
+    rehash(project_copy)  # records "bytes" as well as "hash"
+    path = project_copy.root / RAW
+    path.write_text(path.read_text() + "2025,4,61\n")  # a year after the last
+    with pytest.raises(DataError) as info:
+        require_valid(project_copy)
+    message = str(info.value)
+    assert "checksum mismatch" in message and "reprobook data rehash" in message
+    assert "Byte Count" not in message and "size mismatch" not in message
+    assert "(1 problem(s))" in message
+
+
 def test_missing_provenance_is_reported(project_copy):
     import json
 

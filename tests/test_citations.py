@@ -166,3 +166,38 @@ def test_parallel_citeproc_runs_print_the_same_text(tmp_path):
     assert "2024a" in results[0]
     # nothing was written into the book for citeproc to read back
     assert not (project.root / "_reprobook").exists()
+
+
+@pytest.mark.parametrize("renderer", ["builtin", "quarto"])
+def test_a_citation_without_an_entry_stops_both_renderers_before_rendering(tmp_path, renderer):
+    """Quarto alone publishes "(nokey2006?)" and carries on; both renderers
+    now stop while the book is staged, naming the key and the chapter."""
+    from reprobook.errors import BuildError
+
+    if renderer == "quarto" and not QUARTOS:
+        pytest.skip("no real Quarto")
+    root = cited_book(tmp_path / "book")
+    one = root / "chapters/one.qmd"
+    one.write_text(one.read_text() + "\nAlso [@nokey2006; @gw-report].\n")
+    project = load_project(root)
+    old_path = os.environ["PATH"]
+    if renderer == "quarto":
+        os.environ["PATH"] = f"{Path(QUARTOS[0]).parent}{os.pathsep}{old_path}"
+    try:
+        with pytest.raises(BuildError) as error:
+            build(project, renderer=renderer)
+    finally:
+        os.environ["PATH"] = old_path
+    message = str(error.value)
+    assert "@nokey2006 in chapters/one.qmd" in message and "references.json" in message
+    assert "gw-report" not in message
+    assert not (root / "_site").exists()
+
+
+def test_bibtex_keys_are_read_too(tmp_path):
+    """A BibTeX file (Quarto's starter book has one) is read through pandoc."""
+    from reprobook.render.bibliography import _keys_of
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@book{knuth84, author={Donald Knuth}, title={The TeXbook}, year={1984}}\n")
+    assert _keys_of(bib) == {"knuth84"}

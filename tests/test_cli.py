@@ -38,3 +38,21 @@ def test_bad_data_exits_nonzero_with_message(mini):
     (mini.root / "data/raw/beta.csv").write_text("id,amount\n1,x\n")
     result = CliRunner().invoke(main, ["data", "validate", "--root", str(mini.root)])
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("has_pytest", [True, False])
+def test_new_says_how_to_get_pytest_when_it_is_missing(tmp_path, has_pytest):
+    # A fresh venv has no pytest; `reprobook new` ends with `pytest`, which
+    # would find another environment's and fail on a missing pandas. A real
+    # process in which `import pytest` fails (sys.modules entry None).
+    import os
+    import subprocess
+    import sys
+
+    hide = "" if has_pytest else "sys.modules['pytest'] = None; "
+    code = f"import sys; {hide}from reprobook.cli import main; main(['new', sys.argv[1]])"
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r")], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "200"}, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "next: cd" in proc.stdout and "reprobook build && pytest" in proc.stdout
+    assert ("pip install pytest" in proc.stdout) is not has_pytest

@@ -223,3 +223,33 @@ def test_changed_data_is_refused_then_rehashed_rebuilt_and_verified(installed, r
     assert re.search(r"rebuild\s+is\s+byte-identical", out), out
     installed.run(str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                   cwd=report)
+
+
+def test_an_editions_replication_package_rebuilds_in_the_fresh_environment(installed, tmp_path):
+    """The package of an edition built here, verified from its site folder
+    with the fresh environment's Python and the package's own engine source
+    (PYTHONPATH=engine): the rebuild reproduces every published file."""
+    import textwrap
+
+    from click.testing import CliRunner
+
+    from reprobook.build import build
+    from reprobook.cli import main
+    from reprobook.project import load_project
+
+    from .conftest import make_mini_project
+
+    root = make_mini_project(tmp_path / "mini")
+    (root / "editions.yml").write_text(textwrap.dedent("""\
+        editions:
+          - {number: "1.0", date: "2024-01-02", title: "Mini", status: current,
+             summary: "The fixture book.", profile: null}
+        """))
+    build(load_project(root), renderer="builtin")
+    result = CliRunner().invoke(main, ["verify", str(root / "_site"),
+                                       "--python", str(installed.bin / "python")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt with {installed.bin / 'python'} as asked" in output
+    files = len(json.loads((root / "_site/1.0/manifest.json").read_text())["outputs"])
+    assert f"reproduced all {files} published files byte for byte" in output

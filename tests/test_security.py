@@ -382,7 +382,7 @@ def test_verify_names_published_files_altered_missing_or_extra(tmp_path):
     root = make_mini_project(tmp_path / "mini")
     project = load_project(root)
     build(project, renderer="builtin")
-    assert verify(project) == ("", [])
+    assert verify(project) == ("the publication", [])
 
     page = root / "_site/chapters/one.html"
     content = bytearray(page.read_bytes())

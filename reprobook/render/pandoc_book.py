@@ -31,7 +31,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -143,6 +143,10 @@ class Chapter:
     title: str = ""
     facts_used: list[str] = field(default_factory=list)
     uses: list[ledger.Use] = field(default_factory=list)  # filled by the HTML transform
+    # The digest of the chapter's parsed source (pandoc's AST as text): what
+    # is derived from the AST alone is cached under it, so a rebuild walks
+    # only the ASTs of chapters that changed (see _derived).
+    digest: str = ""
 
     @property
     def page(self) -> str:
@@ -152,8 +156,9 @@ class Chapter:
     def has_refs(self) -> bool:
         """Whether the chapter holds the `::: {#refs}` div (asked by the web
         and the PDF renderer: the walk is made once)."""
-        return any(el["t"] == "Div" and el["c"][0][0] == "refs"
-                   for el in ast.iter_elements(self.doc["blocks"]))
+        return _derived(self, "has-refs", lambda: any(
+            el["t"] == "Div" and el["c"][0][0] == "refs"
+            for el in ast.iter_elements(self.doc["blocks"])))
 
     @property
     def description(self) -> str:
@@ -191,21 +196,33 @@ def _parallel(fn, items: list) -> list:
         return list(pool.map(fn, items))
 
 
-def _read_chapter(project: Project, facts: dict[str, dict], source: str) -> tuple[dict, list[str]]:
+def _read_chapter(project: Project, facts: dict[str, dict], source: str
+                  ) -> tuple[dict, list[str], str]:
     path = project.root / source
     text = expand_includes(read_source(path, source), path, source)
     text, used = substitute(text, facts, source)
     try:
-        return json.loads(run_pandoc(["-f", "markdown", "-t", "json"], text)), used
+        parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
     except RenderError as exc:  # pandoc's message (a YAML error in the front matter) names no file
         raise RenderError(f"{source}: {str(exc).split(chr(10), 1)[-1]}") from None
+    return json.loads(parsed), used, memo.key(source, parsed)
+
+
+def _derived(chapter: Chapter, what: str, compute, *depends: str):
+    """`compute()` (a JSON value derived from the chapter's AST and from
+    `depends`), cached under the chapter's digest: at 640 chapters the
+    walks over every AST cost seconds per build, though one chapter changed."""
+    if not chapter.digest:
+        return compute()
+    key = memo.key("derived", what, chapter.digest, *depends)
+    return json.loads(memo.cached("derived", key, lambda: json.dumps(compute()).encode()))
 
 
 def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
     chapters = []
     number = 0
     parsed = _parallel(lambda source: _read_chapter(project, facts, source), list(project.chapters))
-    for source, (doc, used) in zip(project.chapters, parsed):
+    for source, (doc, used, digest) in zip(project.chapters, parsed):
         is_index = PurePosixPath(source).name == "index.qmd"
         doc = _promote_title(doc, is_index)
         # Like the index, a chapter whose title is marked {.unnumbered}
@@ -215,7 +232,8 @@ def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
             doc = {**doc, "blocks": ast.walk(doc["blocks"], _unnumber)}
         if not unnumbered:
             number += 1
-        chapter = Chapter(source, None if unnumbered else number, doc, facts_used=used)
+        chapter = Chapter(source, None if unnumbered else number, doc, facts_used=used,
+                          digest=digest)
         chapter.title = _first_heading(doc) or source
         chapters.append(chapter)
     return chapters
@@ -263,53 +281,66 @@ def number_targets(chapters: list[Chapter]) -> dict[str, Target]:
     their chapter. Floats in an unnumbered page count on their own (1, 2)."""
     targets: dict[str, Target] = {}
     for chapter in chapters:
-        counts = {kind: 0 for kind in FLOAT_KINDS}
-        section = [chapter.number or 0, 0, 0, 0, 0, 0]
-        for el in ast.iter_elements(chapter.doc["blocks"]):
-            kind = el["t"]
-            if kind == "Header":
-                level, (ident, classes, _), _ = el["c"]
-                if chapter.number and "unnumbered" not in classes and level > 1:
-                    section[level - 1] += 1
-                    section[level:] = [0] * (len(section) - level)
-                label = None
-                if ident.startswith("sec-"):
-                    title = ast.stringify(el["c"][2])
-                    if chapter.number is None or "unnumbered" in classes:
-                        label = caption = title
-                    else:
-                        number = (str(chapter.number) if level == 1
-                                  else ".".join(str(n) for n in section[:level]))
-                        label = f"Chapter {number}" if level == 1 else f"Section {number}"
-                        caption = f"{number} {title}"
-                    _add(targets, ident, Target(label, chapter.page, ident, caption), chapter)
-            elif kind in ("Figure", "Table"):
-                ident = el["c"][0][0]
-                if kind == "Table" and not ident and not _has_caption(el):
-                    continue  # a plain table, not a numbered float
-                prefix = ident.split("-")[0] if "-" in ident else ""
-                allowed = ("fig", "map") if kind == "Figure" else ("tbl",)
-                if prefix not in allowed:
-                    wanted = " or ".join(f"'{a}-'" for a in allowed)
-                    raise RenderError(f"{chapter.source}: every {kind.lower()} needs an id "
-                                      f"starting with {wanted} (found '{ident or 'none'}')")
-                counts[prefix] += 1
-                number = (f"{chapter.number}.{counts[prefix]}" if chapter.number
-                          else str(counts[prefix]))
-                _add(targets, ident, Target(f"{XREF_KINDS[prefix]} {number}", chapter.page, ident),
-                     chapter)
+        found = _derived(chapter, "targets", lambda: [
+            [ident, *astuple(target)] for ident, target in _chapter_targets(chapter)],
+            str(chapter.number), chapter.page)
+        for ident, *fields in found:
+            _add(targets, ident, Target(*fields), chapter)
     return targets
+
+
+def _chapter_targets(chapter: Chapter) -> list[tuple[str, Target]]:
+    """The numbered targets of one chapter, in order."""
+    out: list[tuple[str, Target]] = []
+    counts = {kind: 0 for kind in FLOAT_KINDS}
+    section = [chapter.number or 0, 0, 0, 0, 0, 0]
+    for el in ast.iter_elements(chapter.doc["blocks"]):
+        kind = el["t"]
+        if kind == "Header":
+            level, (ident, classes, _), _ = el["c"]
+            if chapter.number and "unnumbered" not in classes and level > 1:
+                section[level - 1] += 1
+                section[level:] = [0] * (len(section) - level)
+            label = None
+            if ident.startswith("sec-"):
+                title = ast.stringify(el["c"][2])
+                if chapter.number is None or "unnumbered" in classes:
+                    label = caption = title
+                else:
+                    number = (str(chapter.number) if level == 1
+                              else ".".join(str(n) for n in section[:level]))
+                    label = f"Chapter {number}" if level == 1 else f"Section {number}"
+                    caption = f"{number} {title}"
+                out.append((ident, Target(label, chapter.page, ident, caption)))
+        elif kind in ("Figure", "Table"):
+            ident = el["c"][0][0]
+            if kind == "Table" and not ident and not _has_caption(el):
+                continue  # a plain table, not a numbered float
+            prefix = ident.split("-")[0] if "-" in ident else ""
+            allowed = ("fig", "map") if kind == "Figure" else ("tbl",)
+            if prefix not in allowed:
+                wanted = " or ".join(f"'{a}-'" for a in allowed)
+                raise RenderError(f"{chapter.source}: every {kind.lower()} needs an id "
+                                  f"starting with {wanted} (found '{ident or 'none'}')")
+            counts[prefix] += 1
+            number = (f"{chapter.number}.{counts[prefix]}" if chapter.number
+                      else str(counts[prefix]))
+            out.append((ident, Target(f"{XREF_KINDS[prefix]} {number}", chapter.page, ident)))
+    return out
 
 
 def figures_of(chapter: Chapter) -> list[tuple[str, str]]:
     """(id, image source) of every figure and map of a chapter."""
-    out = []
-    for el in ast.iter_elements(chapter.doc["blocks"]):
-        if el["t"] == "Figure":
-            images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
-            if images:
-                out.append((el["c"][0][0], images[0]["c"][2][0]))
-    return out
+    def compute():
+        out = []
+        for el in ast.iter_elements(chapter.doc["blocks"]):
+            if el["t"] == "Figure":
+                images = [e for e in ast.iter_elements(el["c"][2]) if e["t"] == "Image"]
+                if images:
+                    out.append((el["c"][0][0], images[0]["c"][2][0]))
+        return out
+
+    return [tuple(f) for f in _derived(chapter, "figures", compute)]
 
 
 def fact_uses(project: Project, facts: dict[str, dict]
@@ -321,10 +352,22 @@ def fact_uses(project: Project, facts: dict[str, dict]
     chapters = parse_chapters(project, facts)
     targets = number_targets(chapters)
     uses: list[ledger.Use] = []
-    for chapter in chapters:
+    every_target = targets_digest(targets)
+
+    def chapter_uses(chapter: Chapter) -> list:
         transform(chapter, targets, "html")
+        return [astuple(use) for use in chapter.uses]
+
+    for chapter in chapters:
+        chapter.uses = [ledger.Use(*use) for use in _derived(
+            chapter, "uses", lambda: chapter_uses(chapter), chapter.page, chapter.title,
+            str(chapter.number), every_target)]
         uses.extend(chapter.uses)
     return chapters, targets, uses
+
+
+def targets_digest(targets: dict[str, Target]) -> str:
+    return memo.key(json.dumps({k: astuple(t) for k, t in targets.items()}, sort_keys=True))
 
 
 def _has_caption(table: dict) -> bool:
@@ -671,12 +714,26 @@ def _cite_element(key: str) -> dict:
                                  "citationHash": 0}], [{"t": "Str", "c": f"@{key}"}]]}
 
 
+def citing_chapters(chapters: list[Chapter], targets: dict[str, Target]) -> dict[str, list[str]]:
+    """Each bibliography key the book's chapters cite, with the chapters
+    citing it (a cross-reference such as @fig-x is a Cite to pandoc too, and
+    is left out)."""
+    def cite_ids(chapter: Chapter) -> list[str]:
+        return sorted({citation["citationId"] for el in ast.iter_elements(chapter.doc["blocks"])
+                       if el["t"] == "Cite" for citation in el["c"][0]})
+
+    out: dict[str, list[str]] = {}
+    for chapter in chapters:
+        for key in _derived(chapter, "cite-ids", lambda: cite_ids(chapter)):
+            # a cross-reference's kind (fig-, sec-...): _crossref names a
+            # broken one
+            if key not in targets and not ("-" in key and key.split("-")[0] in XREF_KINDS):
+                out.setdefault(key, []).append(chapter.source)
+    return dict(sorted(out.items()))
+
+
 def cited_keys(chapters: list[Chapter], targets: dict[str, Target]) -> list[str]:
-    """The bibliography keys the book's chapters cite (a cross-reference
-    such as @fig-x is a Cite to pandoc too, and is left out)."""
-    return sorted({citation["citationId"] for chapter in chapters
-                   for el in ast.iter_elements(chapter.doc["blocks"]) if el["t"] == "Cite"
-                   for citation in el["c"][0] if citation["citationId"] not in targets})
+    return list(citing_chapters(chapters, targets))
 
 
 def quarto_nocite(project: Project, chapters: list[Chapter], targets: dict[str, Target]) -> str | None:
@@ -766,9 +823,9 @@ def cite_on_page(doc: dict, project: Project, cites: Citations, refs_href: str |
 def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapter:
     """An unnumbered web page of the book that is not a chapter (the page
     footer's pages: the engine's ledger, data, changes and notebook pages)."""
-    doc, used = _read_chapter(project, facts, source)
+    doc, used, digest = _read_chapter(project, facts, source)
     doc = _promote_title(doc, is_index=True)
-    chapter = Chapter(source, None, doc, facts_used=used)
+    chapter = Chapter(source, None, doc, facts_used=used, digest=memo.key("page", digest))
     chapter.title = _first_heading(doc) or source
     return chapter
 
@@ -776,6 +833,8 @@ def _parse_page(project: Project, facts: dict[str, dict], source: str) -> Chapte
 def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Target],
                 site: Path, figure_dir: Path, context: dict, facts: dict[str, dict],
                 links: BookLinks) -> list[Path]:
+    from markupsafe import Markup
+
     from .pages import environment
 
     env = environment()
@@ -800,46 +859,95 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
     written = []
     search: list[dict] = []
 
+    # Every page carries the whole sidebar, so the site's bytes grow with the
+    # square of its pages. The sidebar's links are the same for every page
+    # of a folder: computed once per folder; and a page whose inputs are all
+    # unchanged (its body, that sidebar, the book's metadata, the templates)
+    # is reused from the cache, not rendered again. A one-chapter edit thus
+    # renders one page, not every page with every link.
+    position = {p: i for i, (_, _, p) in enumerate(pages)}
+    sidebars: dict[str, tuple[list[dict], list[str], str]] = {}
+    shared = memo.key(_templates_digest(), _project_digest(project),
+                      json.dumps(context, sort_keys=True, default=repr), str(fonts_css),
+                      json.dumps(footer, sort_keys=True))
+    sidebar_item = env.get_template("sidebar.html").module.item
+
+    def sidebar(folder: str) -> tuple[list[dict], list[str], str]:
+        """The sidebar's entries as seen from `folder`, each rendered (not
+        current), and their digest."""
+        if folder not in sidebars:
+            entries = [{"title": t, "number": n, "current": False,
+                        "href": str(PurePosixPath(_relpath(PurePosixPath(p), PurePosixPath(folder))))}
+                       for t, n, p in pages]
+            sidebars[folder] = (entries, [str(sidebar_item(e)) for e in entries],
+                                memo.key(json.dumps(entries)))
+        return sidebars[folder]
+
     def write_page(page: str, title: str, body: str, toc: str,
                    scripts: tuple[str, ...] = (), description: str = "") -> None:
-        index = next((i for i, (_, _, p) in enumerate(pages) if p == page), None)
-        root = sitelib.root_of(page)
-        nav = [{"title": t, "number": n, "href": _relative(page, p), "current": i == index}
-               for i, (t, n, p) in enumerate(pages)]
-        listed = index is not None
-        rendered = page_template.render(
-            project=project, title=title, body=body, toc=toc, nav=nav, page=page, root=root,
-            prev=nav[index - 1] if listed and index > 0 else None,
-            next=nav[index + 1] if listed and index + 1 < len(pages) else None,
-            footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
-            fonts_css=fonts_css, scripts=scripts, description=description, **context)
-        rendered = mark_languages(rendered)
+        entries, rendered_entries, entries_key = sidebar(str(PurePosixPath(page).parent))
+        index = position.get(page)
+
+        def compute() -> bytes:
+            items = list(rendered_entries)
+            if index is not None:
+                items[index] = str(sidebar_item({**entries[index], "current": True}))
+            listed = index is not None
+            rendered = page_template.render(
+                project=project, title=title, body=body, toc=toc, page=page,
+                sidebar=Markup("".join(items)), root=sitelib.root_of(page),
+                prev=entries[index - 1] if listed and index > 0 else None,
+                next=entries[index + 1] if listed and index + 1 < len(pages) else None,
+                footer=[{**f, "href": _relative(page, f["page"])} for f in footer],
+                fonts_css=fonts_css, scripts=scripts, description=description, **context)
+            return mark_languages(rendered).encode("utf-8")
+
+        key = memo.key(shared, entries_key, page, title, body, toc, json.dumps(scripts),
+                       description, str(index))
+        rendered = memo.cached("page", key, compute).decode("utf-8")
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered, encoding="utf-8")
         written.append(target)
 
+    # What a page's HTML depends on besides its own AST: every target (the
+    # labels of cross-references), the links under figures, the
+    # bibliography and the keys the whole book cites (they decide "2024a"
+    # or "2024"), the fragment template and pandoc itself.
+    book_key = memo.key(targets_digest(targets),
+                        json.dumps([links.figure_links, links.narrow], sort_keys=True),
+                        *(_key_part(a) for a in cites.args), json.dumps(cites.nocite), fragment,
+                        refs_chapter.page if refs_chapter else "", _pandoc_identity(pandoc_binary()))
+
     def to_html(chapter: Chapter) -> tuple[str, str]:
-        blocks = transform(chapter, targets, "html", figure_dir, links)
-        doc = {**chapter.doc, "blocks": blocks}
-        if cites.args and (chapter is refs_chapter or _cites(doc)):
-            separate = refs_chapter is not None and chapter is not refs_chapter
-            doc = cite_on_page(doc, project, cites,
-                               _relative(chapter.page, refs_chapter.page) if separate else None)
-        args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
-                f"--template={fragment}", "--wrap=none"]
-        if chapter.number:
-            args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-        out = run_pandoc(args, json.dumps(doc), cwd=project.root, what=("HTML pages", chapter.page))
+        def compute() -> bytes:
+            blocks = transform(chapter, targets, "html", figure_dir, links)
+            doc = {**chapter.doc, "blocks": blocks}
+            if cites.args and (chapter is refs_chapter or _cites(doc)):
+                separate = refs_chapter is not None and chapter is not refs_chapter
+                doc = cite_on_page(doc, project, cites,
+                                   _relative(chapter.page, refs_chapter.page) if separate else None)
+            args = ["-f", "json", "-t", "html5", "--section-divs", "--toc", "--toc-depth=3",
+                    f"--template={fragment}", "--wrap=none"]
+            if chapter.number:
+                args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
+            return run_pandoc(args, json.dumps(doc), cwd=project.root,
+                              what=("HTML pages", chapter.page)).encode("utf-8")
+
+        # A chapter whose AST and book are unchanged is not walked again.
+        out = (memo.cached("html-body", memo.key(book_key, chapter.digest, chapter.page,
+                                                 chapter.title, str(chapter.number)), compute)
+               if chapter.digest else compute()).decode("utf-8")
         toc, _, body = out.partition("<!-- reprobook:body -->")
         return _insert_page_notes(project, chapter.page, body), toc.strip()
 
     # pandoc runs in parallel; pages are written in order.
     everything = chapters + extra
+    is_chapter = {id(c) for c in chapters}  # not `in chapters`: O(n) comparisons per page
     for page, (body, toc) in zip(everything, _parallel(to_html, everything)):
         if not page.source.startswith(f"{PurePosixPath(sitelib.NOTEBOOK_DIR)}/"):
             search.extend(sitelib.search_records(page.page, page.title, body))
-        write_page(page.page, page.title, body, toc if page in chapters else "",
+        write_page(page.page, page.title, body, toc if id(page) in is_chapter else "",
                    description=page.description)
     sitelib.write_search_index(search, site, assets)
     write_page(sitelib.SEARCH_PAGE, "Search", env.get_template("search.html").render(), "",
@@ -850,6 +958,22 @@ def render_html(project: Project, chapters: list[Chapter], targets: dict[str, Ta
                  "".join(p.read_text(encoding="utf-8") for p in written))
     shutil.copy2(TEMPLATES / "site.css", assets / "site.css")
     return written
+
+
+@functools.lru_cache(maxsize=1)
+def _templates_digest() -> str:
+    """The page templates' contents (a cached page is stale when they change)."""
+    files = sorted(TEMPLATES.glob("*.html"))
+    return memo.key(*(p.name for p in files), *files)
+
+
+def _project_digest(project: Project) -> str:
+    """What the page template may read of the project (its root, a scratch
+    folder that differs every build, excepted)."""
+    import dataclasses
+
+    return memo.key(repr(dataclasses.replace(project, root=Path("."))),
+                    json.dumps([project.quarto, project.original], sort_keys=True, default=str))
 
 
 def _insert_page_notes(project: Project, page: str, body: str) -> str:
@@ -944,7 +1068,8 @@ def font_paths(project: Project) -> list[Path]:
 # ------------------------------------------------------------------ entry
 def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], site: Path,
            context: dict, timestamp: int,
-           parsed: tuple[list[Chapter], dict[str, Target]] | None = None) -> dict:
+           parsed: tuple[list[Chapter], dict[str, Target]] | None = None,
+           pdf: bool = True) -> dict:
     """Render the staged book `project` (stage.py) into `site`: one HTML page
     per chapter and footer page, and one PDF of the chapters. `parsed`: the
     chapters and targets staging already read from the same files."""
@@ -955,9 +1080,9 @@ def render(project: Project, facts: dict[str, dict], checks: dict[str, dict], si
     links = book_links(project, chapters)
     figure_dir = project.root / "figures"
     pages = render_html(project, chapters, targets, site, figure_dir, context, facts, links)
-    pdf = None
-    if "typst" in project.formats or "pdf" in project.formats:
-        pdf = render_pdf(project, chapters, targets, project.root, figure_dir,
-                         site / context["pdf_name"], context, timestamp, links)
-    return {"pages": pages, "pdf": pdf,
+    pdf_path = None
+    if pdf and ("typst" in project.formats or "pdf" in project.formats):
+        pdf_path = render_pdf(project, chapters, targets, project.root, figure_dir,
+                              site / context["pdf_name"], context, timestamp, links)
+    return {"pages": pages, "pdf": pdf_path,
             "facts_used": {c.source: c.facts_used for c in chapters}}

@@ -77,6 +77,8 @@ def mark_languages(page: str) -> str:
 
 
 def _mark_languages(page: str) -> str:
+    if not any(pattern.search(page) for _, pattern in _PATTERNS):
+        return page  # nothing to mark (most pages): skip the walk over every tag
     out: list[str] = []
     stack: list[tuple[str, str]] = []  # (tag, language in force inside it)
     raw_depth = 0

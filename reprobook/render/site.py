@@ -716,7 +716,8 @@ def where_floats_are(chapters: list[tuple], floats: dict[str, list[str]]) -> str
 
 def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[tuple],
                   page: str, edition: dict | None = None, floats: dict[str, list[str]] | None = None,
-                  changes: str | None = None, descriptions: dict[str, str] | None = None) -> str:
+                  changes: str | None = None, descriptions: dict[str, str] | None = None,
+                  replication: dict | None = None) -> str:
     """The index page's opening: a title block (the book's title and
     subtitle, the work it reproduces with its author, date and funders from
     reprobook.yml `original`, and this edition's number and date), the
@@ -726,7 +727,8 @@ def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[
     are (title, number, page) in book order; `floats` page -> labels
     ("Map 3.1"); `changes` the page saying what changed since the previous
     edition, if any; `descriptions` page -> the chapter's one-line
-    description (its front matter's `description:`)."""
+    description (its front matter's `description:`).; `replication` the edition's replication package
+    ({path, bytes, sha256}, replication.py)"""
     floats = floats or {}
     descriptions = descriptions or {}
     items = [{"label": h.label, "text": h.text, "key": h.key,
@@ -746,4 +748,5 @@ def landing_block(env, project: Project, facts: dict[str, dict], chapters: list[
         title=project.title, subtitle=project.subtitle, original=original, edition=edition,
         changes=from_page(page, changes) if changes else None,
         highlights=items, contents=contents, where=where_floats_are(chapters[1:], floats),
-        claims=from_page(page, "claims.html"), data=from_page(page, DATA_PAGE))
+        claims=from_page(page, "claims.html"), data=from_page(page, DATA_PAGE),
+        replication=dict(replication, href=from_page(page, replication["path"])) if replication else None)

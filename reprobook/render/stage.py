@@ -42,7 +42,7 @@ import yaml
 from .. import facts as factlib
 from .. import ledger
 from ..project import Project, load_project
-from . import pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
+from . import bibliography, pages, pandoc_book  # the AST work (numbers, fact uses) is the built-in's
 from . import site as sitelib
 
 ENGINE_PROFILE = "reprobook"
@@ -105,6 +105,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
 
     book = load_project(dest, profile=project.profile)
     chapters, targets, uses = pandoc_book.fact_uses(book, facts)
+    bibliography.check_citations(book, pandoc_book.citing_chapters(chapters, targets))
     env = pages.environment()
 
     # Executed notebooks: one page each, the .ipynb and its images as files;
@@ -166,6 +167,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
                               "href": pages.CHANGES})
 
     data = sitelib.publish_data(project, extra)
+    data["replication"] = context.get("replication")  # the edition's package, beside the page
     _write(dest / pages.DATA, pages.data_page(env, data, [
         (spec, notebook_pages.get(spec.name)) for spec in project.notebooks]))
     footer_center.insert(1, {"text": "Data", "href": pages.DATA})
@@ -203,6 +205,7 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     landing = sitelib.landing_block(
         env, book, facts, chapter_list, chapters[0].page, edition=edition, floats=floats,
         descriptions={c.page: c.description for c in chapters if c.description},
+        replication=context.get("replication"),
         changes=str(PurePosixPath(pages.CHANGES).with_suffix(".html")) if changes is not None else None)
     all_pages = [c.page for c in chapters] + [
         str(PurePosixPath(href).with_suffix(".html"))
@@ -249,6 +252,8 @@ def _book_figures(chapters: list, targets: dict):
     from . import ast
 
     for chapter in chapters:
+        if not pandoc_book.figures_of(chapter):  # cached: most chapters need no walk
+            continue
         for el in ast.iter_elements(chapter.doc["blocks"]):
             if el["t"] != "Figure":
                 continue

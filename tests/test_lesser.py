@@ -146,3 +146,31 @@ def test_a_bad_scheduler_address_is_one_message_without_a_wait(tmp_path, address
     result = run_cli("build", "--root", root, "--renderer", "builtin", "--scheduler", address)
     assert_one_clear_message(result, *words)
     assert time.monotonic() - start < 30
+
+
+def test_an_idle_connection_does_not_block_the_preview_server(tmp_path):
+    """Issue 23: one idle connection blocked every other request (the
+    preview server was single-threaded); its symlink refusals are in
+    tests/test_preview.py."""
+    import http.client
+    import socket
+    import threading
+
+    from reprobook import preview
+
+    site = tmp_path / "_site"
+    site.mkdir()
+    (site / "index.html").write_text("<html><body><p>Home</p></body></html>")
+    server = preview.serve(site, preview.State(), 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    idle = socket.create_connection(("127.0.0.1", server.server_address[1]))
+    idle.sendall(b"GET /index.html HTTP/1.1\r\n")  # a request never finished
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=3)
+        conn.request("GET", "/index.html")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        idle.close()
+        server.shutdown()
+        server.server_close()

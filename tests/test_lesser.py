@@ -4,7 +4,9 @@ Each is a real configuration or file and the real message."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,74 @@ def test_an_idle_connection_does_not_block_the_preview_server(tmp_path):
         idle.close()
         server.shutdown()
         server.server_close()
+
+
+def _wait_for(predicate, seconds: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_killed_build_or_verify_leaves_nothing_in_tmpdir_after_the_next_build(tmp_path):
+    """Issue 23: a killed build left its kernel socket folder and the Jupyter
+    connection file (with the kernel's key) in $TMPDIR, a killed verify its
+    copy of the project, for good."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import nbformat
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    root = make_mini_project(tmp_path / "mini")
+    nb_path = root / "notebooks/b.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = "import time\ntime.sleep(120)"
+    nbformat.write(nb, nb_path)
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    cmd = [sys.executable, "-m", "reprobook", "build", "--root", str(root), "--renderer", "builtin"]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: list(tmpdir.glob("reprobook-kernel-*/kernel.json")))
+        key = json.loads(next(tmpdir.glob("reprobook-kernel-*/kernel.json")).read_text())["key"]
+        assert key
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert list(tmpdir.glob("reprobook-kernel-*"))  # what the kill left
+    # nowhere else: the connection file is not in Jupyter's runtime folder
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())
+    assert not [p for p in runtime.glob("kernel-*.json") if key in p.read_text(errors="replace")]
+
+    nb.cells[2].source = "pass"
+    nbformat.write(nb, nb_path)
+    # a verify killed while it copies and rebuilds
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    nb.cells[2].source = "import time\ntime.sleep(120)"
+    nbformat.write(nb, nb_path)
+    (root / "chapters/two.qmd").write_text((root / "chapters/two.qmd").read_text())
+    verify = subprocess.Popen([sys.executable, "-m", "reprobook", "verify", "--root", str(root)],
+                              env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: list(tmpdir.glob("reprobook-kernel-*/kernel.json"))
+                  and list((root / ".reprobook").glob("verify-*/project")))
+    finally:
+        os.killpg(verify.pid, signal.SIGKILL)
+        verify.wait()
+    assert list((root / ".reprobook").glob("verify-*"))
+    nb.cells[2].source = "pass"
+    nbformat.write(nb, nb_path)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in tmpdir.iterdir()) == []
+    assert list((root / ".reprobook").glob("verify-*")) == []

@@ -288,7 +288,10 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
     # scratch folder so that the next build removes it if this one is killed.)
     sockets = Path(tempfile.mkdtemp(prefix=KERNEL_SOCKETS_PREFIX))
     (scratch / KERNEL_SOCKETS_NOTE).write_text(str(sockets), encoding="utf-8")
-    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
+    # The connection file (it holds the kernel's key) goes there too, so a
+    # killed build leaves it nowhere else.
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k"),
+                                       "connection_file": str(sockets / "kernel.json")}})
     timeout = timeout or spec.timeout or None
     guard = guard_policy(project, spec, outputs, private_tmp)
     python_path = import_roots(project, spec, scratch / "imports")

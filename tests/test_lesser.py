@@ -247,3 +247,35 @@ def test_a_killed_build_or_verify_leaves_nothing_in_tmpdir_after_the_next_build(
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in tmpdir.iterdir()) == []
     assert list((root / ".reprobook").glob("verify-*")) == []
+
+
+def test_kernels_run_under_the_pinned_locale_and_the_site_is_world_readable(tmp_path, monkeypatch):
+    """Issue 23 (done on main, checked here on a mini book): under
+    LC_ALL=tr_TR.UTF-8 the kernel still runs under C.UTF-8 (GDAL wrote ~60
+    sorting errors into the maps page under tr_TR), and under umask 077 the
+    published site is readable by a web server running as another user."""
+    import os
+    import stat
+
+    import nbformat
+
+    from reprobook.build import build
+
+    root = make_mini_project(tmp_path / "mini")
+    nb_path = root / "notebooks/b.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[2].source = ("import locale, os\n"
+                          "step.fact('b.locale', os.environ.get('LC_ALL', '') + ' ' + "
+                          "locale.setlocale(locale.LC_COLLATE, ''), unit='text')")
+    nbformat.write(nb, nb_path)
+    monkeypatch.setenv("LC_ALL", "tr_TR.UTF-8")
+    monkeypatch.setenv("LANG", "tr_TR.UTF-8")
+    old = os.umask(0o077)
+    try:
+        result = build(load_project(root), renderer="builtin")
+    finally:
+        os.umask(old)
+    assert result.facts["b.locale"]["value"] == "C.UTF-8 C.UTF-8"
+    site = root / "_site"
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in site.rglob("*")}
+    assert modes <= {0o644, 0o755} and stat.S_IMODE(site.stat().st_mode) == 0o755

@@ -111,9 +111,15 @@ def enter(policy: dict) -> None:
 
 def main(argv: list[str]) -> None:
     if argv[1:2] == ["--probe"]:
+        # everything enter() needs: namespaces, a tmpfs (over /tmp, in this
+        # process's namespace only), a read-only bind
         try:
             _new_namespaces()
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
+            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+            os.mkdir("/tmp/x")
+            _mount("/tmp", "/tmp/x", None, MS_BIND)
+            _mount(None, "/tmp/x", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         except OSError as exc:
             print(exc)
             sys.exit(1)

@@ -23,10 +23,10 @@ from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError, did_you_mean
 from .project import Project
 from .publish import discard, locked, swap_in
-from .render import pandoc_book, quarto_available
+from .render import content_policy, pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.stage import stage_book
-from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args
+from .render.shortcodes import FACT_SHORTCODES, SHORTCODE, expand_includes, fact_args, read_source
 from .validate import has_data_package, require_valid, resource_paths
 
 
@@ -97,7 +97,7 @@ def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]
         path = project.root / chapter
         # text meant for another edition (when-profile) uses that edition's facts
         text = pandoc_book.blank_other_profiles(
-            expand_includes(path.read_text(encoding="utf-8"), path, chapter), profiles)
+            expand_includes(read_source(path, chapter), path, chapter), profiles)
         for m in SHORTCODE.finditer(text):
             if m.group(1) in FACT_SHORTCODES:
                 line = text.count("\n", 0, m.start()) + 1
@@ -158,7 +158,24 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
         for relative in spec.outputs:
             dest = project.root / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(outputs[spec.name] / relative, dest)
+            src = outputs[spec.name] / relative
+            if src.is_symlink():  # run_notebook refuses them; a cache entry edited by hand
+                raise BuildError(f"{spec.path}: its output {relative} in the cache is a symbolic "
+                                 f"link ({src}); outputs must be regular files (run `reprobook "
+                                 "build` again after deleting .reprobook/cache)")
+            if dest.is_symlink():
+                dest.unlink()  # replaced by the file, never written through
+            shutil.copy2(src, dest)
+
+
+def refuse_links(folder: Path) -> None:
+    """Stop when `folder` (a published site about to be copied into the new
+    one) holds a symbolic link: copying would publish what it points to."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise BuildError(f"{path} is a symbolic link (to {os.readlink(path)}); the published "
+                             "site must hold only regular files. Delete it, or build every "
+                             "edition again (`reprobook build` without --edition)")
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -211,6 +228,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     # copies only the images it embeds).
     shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
+    if use_quarto:  # the built-in renderer's pages carry the policy from page.html
+        content_policy.add_to_quarto_pages(site)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     _link_or_copy(str(archive), str(site / archive.name))
@@ -348,6 +367,7 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             + ([pandoc_book.CHANGES_PAGE] if i else [])}
            for i, e in enumerate(registry)]
     if only and published.is_dir():
+        refuse_links(published)
         shutil.copytree(published, site)  # keep the other editions as published
     site.mkdir(parents=True, exist_ok=True)
     results: dict[str, BuildResult] = {}
@@ -450,6 +470,7 @@ def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{content_policy.meta()}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Editions</title>
 <meta http-equiv="refresh" content="0; url={newest.number}/index.html">

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .project import SAFE_LOADER
 
 REGISTRY = "editions.yml"
@@ -43,6 +43,11 @@ class Edition:
         return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
 
 
+# The conventional statuses; another word is printed as it is, but one a
+# letter away from these is a typo.
+STATUSES = ("current", "superseded")
+
+
 def load_editions(root: Path) -> list[Edition]:
     path = root / REGISTRY
     if not path.is_file():
@@ -54,11 +59,23 @@ def load_editions(root: Path) -> list[Edition]:
     from .schema import EDITIONS, check
 
     check(data, EDITIONS, REGISTRY)
+    if "editions" in data and not data["editions"]:
+        # (the site would silently lose its editions and become a flat one)
+        raise ConfigError(f"{REGISTRY} lists no editions: list at least one, or delete "
+                          f"{REGISTRY} for a book without editions")
     editions = []
     for entry in data.get("editions") or []:
         missing = [k for k in ("number", "date", "title", "status", "summary") if not entry.get(k)]
         if missing:
             raise ConfigError(f"{REGISTRY}: edition {entry.get('number', '?')} lacks {missing}")
+        if isinstance(entry["number"], float):
+            raise ConfigError(f"{REGISTRY}: edition number {entry['number']} is unquoted, and YAML "
+                              f"reads it as a decimal number (1.10 becomes 1.1): write it in "
+                              f"quotes, number: \"{entry['number']}\"")
+        status = str(entry["status"])
+        if status not in STATUSES and (hint := did_you_mean(status, STATUSES)):
+            raise ConfigError(f"{REGISTRY}: edition {entry['number']} status '{status}' is not "
+                              f"a status{hint}")
         if not all(part.isdigit() for part in str(entry["number"]).split(".")):
             # editions are sorted by these numbers (and published under them)
             raise ConfigError(f"{REGISTRY}: edition number '{entry['number']}' must be whole "

@@ -64,8 +64,11 @@ NOTEBOOK = {
         "installed in the environment need not be listed."),
         example=("notebooks:\n  - path: notebooks/sales.ipynb\n    imports: [myreport]\n")),
     "outputs": Key(list, items="paths", default="the notebook writes no files, only facts", doc=(
-        "Every file the notebook writes, relative to the project (usually "
-        "`figures/<stem>.svg`, `.pdf`, `.csv`, `.md`). The notebook must write "
+        "Every file the notebook writes, relative to the project, each under "
+        "`figures/` (`figures/<stem>.svg`, `.pdf`, `.csv`, `.md`; an output "
+        "anywhere else, such as a chapter or `.git/`, is refused when the "
+        "configuration is read). Each must be a regular file, not a symbolic "
+        "link. The notebook must write "
         "each of them (`Step.finish` stops it otherwise) and may write nothing "
         "else (a write elsewhere stops it naming the file). An SVG chart's "
         "phone-width variant `<stem>.narrow.svg` is derived by the engine and "

@@ -5,6 +5,7 @@ file, with the published manifest."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 from . import manifest
 from .errors import BuildError
 from .project import Project, load_project
+from .publish import VERIFY_HELD
 
 # Generated or machine-local state that a fresh clone does not have.
 NOT_SOURCE = {".git", ".venv", ".reprobook", "__pycache__", ".pytest_cache", "test-artifacts",
@@ -112,7 +114,12 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
         tampered = check_published_site(project, registry)
     label = ("the publication" if not registry else
              f"edition {numbers[0]}" if len(numbers) == 1 else f"editions {', '.join(numbers)}")
-    with tempfile.TemporaryDirectory(prefix="reprobook-verify-") as tmp:
+    # In the project's work folder, not $TMPDIR: a killed verify's copy is
+    # removed by the next build or verify (publish.remove_leftovers).
+    project.work_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="verify-", dir=project.work_dir) as tmp, \
+            open(Path(tmp) / VERIFY_HELD, "w") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # released when closed, or when killed
         copy = load_project(copy_source(project, Path(tmp) / "project"), profile=project.profile)
         problems = list(tampered)
         # Inputs first: a changed raw file is named even if it no longer validates.

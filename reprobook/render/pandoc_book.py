@@ -43,7 +43,7 @@ from ..project import Project
 from . import ast
 from .. import ledger
 from .scripts import mark_languages
-from .shortcodes import CLAIM_SCHEME, expand_includes, substitute
+from .shortcodes import CLAIM_SCHEME, expand_includes, read_source, substitute
 from .webfonts import publish_fonts, subset_fonts
 from . import site as sitelib
 
@@ -199,10 +199,13 @@ def _parallel(fn, items: list) -> list:
 def _read_chapter(project: Project, facts: dict[str, dict], source: str
                   ) -> tuple[dict, list[str], str]:
     path = project.root / source
-    text = expand_includes(path.read_text(encoding="utf-8"), path, source)
+    text = expand_includes(read_source(path, source), path, source)
     profiles = active_profiles(project)
     text, used = substitute(blank_other_profiles(text, profiles), facts, source)
-    parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
+    try:
+        parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
+    except RenderError as exc:  # pandoc's message (a YAML error in the front matter) names no file
+        raise RenderError(f"{source}: {str(exc).split(chr(10), 1)[-1]}") from None
     doc = json.loads(parsed)
     # the digest names the profiles too: they decide which conditional divs remain
     return ({**doc, "blocks": resolve_profiles(doc["blocks"], profiles)}, used,

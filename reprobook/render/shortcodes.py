@@ -46,6 +46,24 @@ def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+# What one {{< include >}} may bring into a page: a table printed in a
+# chapter, not a data set.
+MAX_INCLUDE_LINES = 5_000
+MAX_INCLUDE_BYTES = 2_000_000
+
+
+def read_source(path: Path, label: str) -> str:
+    """A chapter or included file as text, or a RenderError naming the line
+    and byte that is not UTF-8 (instead of a UnicodeDecodeError traceback)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RenderError(f"{label}:{line}: is not valid UTF-8 (byte {data[exc.start:exc.start + 1]!r}); "
+                          "save the file as UTF-8 in your editor") from None
+
+
 def expand_includes(text: str, source: Path, label: str, depth: int = 0,
                     root: Path | None = None) -> str:
     """Quarto's include: the file's text replaces the shortcode, paths being
@@ -74,7 +92,17 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0,
                               "project; only files inside the project can be included")
         if not target.is_file():
             raise RenderError(f"{where}: included file {name} does not exist")
-        included = target.read_text(encoding="utf-8")
+        size = target.stat().st_size
+        included = read_source(target, name) if size <= MAX_INCLUDE_BYTES else ""
+        lines = included.count("\n")
+        if size > MAX_INCLUDE_BYTES or lines > MAX_INCLUDE_LINES:
+            # pandoc's memory grows with a table's cells: a 1,000,000-row
+            # table passed 14 GB without finishing
+            raise RenderError(
+                f"{where}: included file {name} is too long to print in a page "
+                f"({size:,} bytes, {lines:,} lines; at most {MAX_INCLUDE_BYTES:,} bytes and "
+                f"{MAX_INCLUDE_LINES:,} lines): print a summary (the first rows, or totals) "
+                "and link the whole table as a CSV download")
         if target.is_relative_to(generated):
             return inert(included)
         return expand_includes(included, target, label, depth + 1, root)

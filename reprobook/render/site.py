@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from .. import memo
 from ..errors import RenderError, did_you_mean
 from ..project import ENGINE_FILE, Project
+from .sanitize import clean_html, clean_svg
 
 DATA_PAGE = "data.html"
 SEARCH_PAGE = "search.html"
@@ -203,7 +204,7 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
     # 0.4 s) is only needed when the page is converted.
     key = memo.key(Path(__file__), json.dumps(nb, sort_keys=True, ensure_ascii=False), name,
                    source, image_url, json.dumps(figures or {}, sort_keys=True),
-                   version("nbconvert"))
+                   version("nbconvert"), Path(__file__).with_name("sanitize.py"), version("nh3"))
 
     def compute() -> bytes:
         with tempfile.TemporaryDirectory(prefix="notebook-page-") as tmp:
@@ -235,10 +236,14 @@ def _notebook_body(nb: dict, name: str, source: str, images: Path, image_url: st
     body, resources = exporter.from_notebook_node(
         _prepared(nb), resources={"output_files_dir": image_url})
     for filename, blob in sorted((resources.get("outputs") or {}).items()):
+        if filename.endswith(".svg"):  # openable as a page on its own: no script in it
+            blob = clean_svg(blob) or b""
         images.mkdir(parents=True, exist_ok=True)
         (images / PurePosixPath(filename).name).write_bytes(blob)
 
-    soup = BeautifulSoup(body, "html.parser")
+    # nh3's allow-list first (it parses as browsers do); _make_safe after,
+    # for what the rest of this function relies on.
+    soup = BeautifulSoup(clean_html(body), "html.parser")
     _make_safe(soup)
     # The page's title is its only h1: the notebook's headings move down so
     # that its highest becomes h2, keeping their order without skipped levels.
@@ -342,7 +347,13 @@ def _image_file(src: str, images: Path, image_url: str, stem: str) -> str:
         return src
     ext = {"jpeg": "jpg", "svg+xml": "svg"}.get(match.group(1), match.group(1))
     images.mkdir(parents=True, exist_ok=True)
-    (images / f"{stem}.{ext}").write_bytes(base64.b64decode(match.group(2)))
+    try:
+        data = base64.b64decode(match.group(2))
+    except ValueError:
+        data = b""
+    if ext == "svg":  # openable as a page on its own: no script in it
+        data = clean_svg(data) or b""
+    (images / f"{stem}.{ext}").write_bytes(data)
     return f"{image_url}/{stem}.{ext}"
 
 
@@ -477,6 +488,18 @@ def _sources(resource: dict) -> list[dict]:
     return out
 
 
+def _licences(licences) -> list[dict]:
+    """A package's or resource's licences for the data page: a licence's
+    `path` is a link only when it is a web address (a `javascript:` path
+    was a live link)."""
+    out = []
+    for licence in licences if isinstance(licences, list) else []:
+        licence = licence if isinstance(licence, dict) else {"name": str(licence)}
+        path = str(licence.get("path") or "")
+        out.append({**licence, "path": path if re.match(r"https?://[^\s\x00-\x1f]+$", path) else None})
+    return out
+
+
 def publish_data(project: Project, site: Path) -> dict:
     """Copy every raw file of the data package (and the descriptor) into
     site/data/, build site/data/<name>.zip deterministically, and return
@@ -491,7 +514,7 @@ def publish_data(project: Project, site: Path) -> dict:
     dest.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, Path]] = [(descriptor.name, descriptor)]
     resources = []
-    default_licences = package.get("licenses") or []
+    default_licences = _licences(package.get("licenses") or [])
     for resource in package.get("resources") or []:
         rel = resource.get("path")
         if not isinstance(rel, str):
@@ -508,7 +531,7 @@ def publish_data(project: Project, site: Path) -> dict:
             "format": resource.get("format", PurePosixPath(rel).suffix.lstrip(".")),
             "bytes": path.stat().st_size, "sha256": declared or _sha256(path),
             "sources": _sources(resource),
-            "licences": resource.get("licenses") or default_licences,
+            "licences": _licences(resource.get("licenses")) or default_licences,
         })
     (dest / descriptor.name).write_bytes(descriptor.read_bytes())
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", package.get("name") or "data") + ".zip"

@@ -18,13 +18,15 @@ from . import extension, incremental, memo, provenance, replication
 from . import execute as execution
 from . import facts as factlib
 from . import manifest
+from . import editions as editionlib
 from .editions import Edition, check_pins, load_editions, write_registry_json
 from .errors import BuildError
 from .project import Project
 from .publish import discard, locked, swap_in
-from .render import pandoc_book, quarto_available
+from .render import content_policy, pandoc_book, quarto_available
 from .render import quarto as quarto_renderer
 from .render.book import page_names
+from .render.chapters import chapter_paragraphs
 from .render.pages import CHANGES_PAGE
 from .render.stage import stage_book
 from .render.shortcodes import check_facts_resolve
@@ -122,7 +124,24 @@ def _sync_outputs(project: Project, outputs: dict[str, Path]) -> None:
         for relative in spec.outputs:
             dest = project.root / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(outputs[spec.name] / relative, dest)
+            src = outputs[spec.name] / relative
+            if src.is_symlink():  # run_notebook refuses them; a cache entry edited by hand
+                raise BuildError(f"{spec.path}: its output {relative} in the cache is a symbolic "
+                                 f"link ({src}); outputs must be regular files (run `reprobook "
+                                 "build` again after deleting .reprobook/cache)")
+            if dest.is_symlink():
+                dest.unlink()  # replaced by the file, never written through
+            shutil.copy2(src, dest)
+
+
+def refuse_links(folder: Path) -> None:
+    """Stop when `folder` (a published site about to be copied into the new
+    one) holds a symbolic link: copying would publish what it points to."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise BuildError(f"{path} is a symbolic link (to {os.readlink(path)}); the published "
+                             "site must hold only regular files. Delete it, or build every "
+                             "edition again (`reprobook build` without --edition)")
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -175,6 +194,8 @@ def _render(project: Project, result: BuildResult, stage: Path, site: Path, rend
     # copies only the images it embeds).
     shutil.copytree(staged.root / "figures", site / "figures", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("README.md"), copy_function=_link_or_copy)
+    if use_quarto:  # the built-in renderer's pages carry the policy from page.html
+        content_policy.add_to_quarto_pages(site)
     factlib.write_json(result.facts, site / "facts.json")
     factlib.write_json(result.checks, site / "checks.json")
     _link_or_copy(str(archive), str(site / archive.name))
@@ -227,8 +248,16 @@ def build(project: Project, reporter: Reporter | None = None, jobs: int | None =
                 _render(project, result, stage / "work", site, renderer, reporter,
                         {"pdf_name": project.pdf_name}, source_date_epoch(project), pdf)
             else:
-                result = _build_editions(project.root, registry, edition, stage, site, renderer,
-                                         reporter, jobs, timeout, scheduler, pdf)
+                unfrozen = [e.number for e in registry
+                            if editionlib.read_snapshot(project.root, e.number) is None]
+                try:
+                    result = _build_editions(project.root, registry, edition, stage, site,
+                                             renderer, reporter, jobs, timeout, scheduler, pdf)
+                except BaseException:
+                    # An edition is frozen only by a build that publishes it.
+                    for number in unfrozen:
+                        editionlib.snapshot_file(project.root, number).unlink(missing_ok=True)
+                    raise
             reporter.done(f"reused from the cache (content hashes): {store.summary()}")
             for line in store.recomputed_summary() or ["nothing (every page, chapter and PDF reused)"]:
                 reporter.step(f"recomputed (inputs changed): {line}")
@@ -291,15 +320,24 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
 
     projects = {e.number: load_project(root, profile=e.profile) for e in registry}
     newest = registry[-1]
+    published = root / projects[newest.number].output_dir
+    for e in registry:
+        # One kept as published is not frozen by this build (its files may
+        # have moved on since), but an existing snapshot is what it was built from.
+        kept = only and e.number != only and (published / e.number / "facts.json").is_file()
+        if e.status != editionlib.DRAFT and \
+                (not kept or editionlib.read_snapshot(root, e.number) is not None):
+            projects[e.number] = _frozen_project(projects[e.number], e, reporter)
     nav = [{"number": e.number, "date": e.date, "status": e.status, "latest": e is newest,
             "pages": sorted(page_names(projects[e.number]))
             + ([CHANGES_PAGE] if i else [])}
            for i, e in enumerate(registry)]
-    published = root / projects[newest.number].output_dir
     if only and published.is_dir():
+        refuse_links(published)
         shutil.copytree(published, site)  # keep the other editions as published
     site.mkdir(parents=True, exist_ok=True)
     results: dict[str, BuildResult] = {}
+    prose: dict[str, dict] = {}  # edition -> its chapters' paragraphs
     previous: tuple[Edition, BuildResult] | None = None
     for index, ed in enumerate(registry):
         project = projects[ed.number]
@@ -315,9 +353,11 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             prior.facts = json.loads((site / ed.number / "facts.json").read_text())
             prior.output_dir = site / ed.number
             previous = (ed, prior)
+            if index + 1 < len(registry):  # the next edition's "What changed" compares text
+                prose[ed.number] = chapter_paragraphs(project, prior.facts)
             continue
         reporter.step(f"edition {ed.number} ({ed.date}): {ed.title}")
-        errors, warnings = check_pins(root, ed, resource_paths(project))
+        errors, warnings = check_pins(project.root, ed, resource_paths(project))
         if errors:
             raise BuildError(f"edition {ed.number} cannot be rebuilt as pinned:\n  - "
                              + "\n  - ".join(errors))
@@ -325,19 +365,23 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
             reporter.step(f"warning: {warning}")
         result = check(project, reporter, jobs, timeout, scheduler)
         changes = None
+        if previous is not None or index + 1 < len(registry):
+            prose[ed.number] = chapter_paragraphs(project, result.facts)
         if previous is not None:
             old_ed, old = previous
             changes = changelib.compare(
                 old_ed.number, ed.number, old.facts, result.facts, old.output_dir / "figures",
-                root / "figures",
+                project.root / "figures",
                 sorted(page_names(projects[old_ed.number])),
-                sorted(page_names(project)))
+                sorted(page_names(project)),
+                prose.get(old_ed.number), prose[ed.number])
         edition_site = site / ed.number
         if edition_site.exists():
             shutil.rmtree(edition_site)
         context = {"pdf_name": pdf_name(project, ed.number), "changes": changes,
                    "edition": {"number": ed.number, "date": ed.date, "title": ed.title,
                                "status": ed.status, "summary": ed.summary,
+                               "amendments": _amendments(root, ed),
                                "latest": newest.number, "is_latest": ed is newest},
                    "editions": nav}
         store = memo.active()
@@ -350,6 +394,32 @@ def _build_editions(root: Path, registry: list[Edition], only: str | None, stage
     _write_root(site, registry, newest)
     manifest.write_root(site, [e.number for e in registry])
     return results[only or newest.number]
+
+
+def _frozen_project(project: Project, ed: Edition, reporter: Reporter) -> Project:
+    """A published edition's project, loaded from its snapshot (editions.py):
+    on its first build the snapshot is taken from the working files, and
+    from then on the edition never reads them again."""
+    from .project import load_project
+
+    record = editionlib.read_snapshot(project.root, ed.number)
+    if record is None:
+        record = editionlib.take_snapshot(project, ed.number)
+        reporter.step(f"edition {ed.number} is published (status {ed.status}): its inputs are "
+                      f"frozen in {editionlib.SNAPSHOTS}/{ed.number}/ and {editionlib.SNAPSHOTS}"
+                      "/store/ (commit both); later edits of the working files leave it as is")
+    tree = editionlib.materialize(project.root, record, project.work_dir)
+    # The engine's Quarto extension is engine code, like the engine itself:
+    # a frozen edition renders with the one the engine ships now.
+    extension.ensure(tree)
+    return load_project(tree, profile=ed.profile)
+
+
+def _amendments(root: Path, ed: Edition) -> list[dict]:
+    """The corrections made to a published edition (`reprobook edition amend`)."""
+    if ed.status == editionlib.DRAFT:
+        return []
+    return (editionlib.read_snapshot(root, ed.number) or {}).get("amendments", [])
 
 
 def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
@@ -366,6 +436,7 @@ def _write_root(site: Path, registry: list[Edition], newest: Edition) -> None:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{content_policy.meta()}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Editions</title>
 <meta http-equiv="refresh" content="0; url={newest.number}/index.html">

@@ -184,10 +184,12 @@ def check(root, jobs):
 @click.option("--pins", "show_pins", is_flag=True,
               help="Print, as YAML to paste into editions.yml, the pins of each edition built now.")
 def editions(root, show_pins):
-    """List the editions and whether the tree still matches their pins."""
+    """List the editions, what each is built from (a published edition's
+    recorded inputs, a draft's working files) and whether they match its pins."""
     import yaml
 
-    from .editions import check_pins, load_editions, pins_for
+    from .editions import (DRAFT, SNAPSHOTS, check_pins, load_editions, materialize, pins_for,
+                           read_snapshot)
     from .validate import resource_paths
 
     base = _project(root)
@@ -196,20 +198,81 @@ def editions(root, show_pins):
         console.print("No editions.yml: the project has a single, unnumbered edition.")
         return
     table = Table(title="Editions")
-    for column in ("edition", "date", "status", "profile", "pins"):
+    for column in ("edition", "date", "status", "profile", "built from", "pins"):
         table.add_column(column)
     pins = {}
     for ed in registry:
-        project = load_project(base.root, profile=ed.profile)
+        record = read_snapshot(base.root, ed.number) if ed.status != DRAFT else None
+        if record:  # a published edition: its recorded inputs, not the working files
+            source = materialize(base.root, record, base.work_dir)
+            amended = len(record.get("amendments", []))
+            built_from = f"{SNAPSHOTS}/{ed.number}/" + (f" ({amended} amendment(s))" if amended else "")
+        else:
+            source = base.root
+            built_from = "working files" + ("" if ed.status == DRAFT else
+                                            " (frozen at its next build)")
+        project = load_project(source, profile=ed.profile)
         raw = resource_paths(project)
-        errors, warnings = check_pins(base.root, ed, raw)
+        errors, warnings = check_pins(source, ed, raw)
         state = ("none" if not ed.pins else "; ".join(errors + warnings) or "match")
-        table.add_row(ed.number, ed.date, ed.status, str(ed.profile), state)
+        table.add_row(ed.number, ed.date, ed.status, str(ed.profile), built_from, state)
         declared = sorted({name for nb in project.notebooks for name in nb.inputs})
-        pins[ed.number] = pins_for(base.root, raw, declared)
+        pins[ed.number] = pins_for(source, raw, declared)
     console.print(table)
     if show_pins:
         console.print(yaml.safe_dump(pins, sort_keys=True), soft_wrap=True)
+
+
+@main.group()
+def edition():
+    """Start an edition, or correct a published one on purpose."""
+
+
+@edition.command("new")
+@root_option
+@click.argument("number")
+@click.option("--date", default=None,
+              help="The edition's date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's day, else today).")
+@click.option("--title", default=None, help="The edition's title (default: 'Edition <number>').")
+def edition_new(root, number, date, title):
+    """Start edition NUMBER as a draft: its entry in editions.yml and its
+    profile files (_quarto-NUMBER.yml, reprobook-NUMBER.yml), commented."""
+    import os
+
+    from .editions import new_edition, today
+
+    project = _project(root)
+    written = new_edition(project.root, number, date or today(os.environ.get("SOURCE_DATE_EPOCH")),
+                          title)
+    for path in written:
+        console.print(f"[green]✓[/] wrote {path.relative_to(project.root)}")
+    console.print(f"Edition {number} is a draft: it is built from the working files. Write its "
+                  f"summary in editions.yml; to publish it, set its status to current (and the "
+                  "previous edition's to superseded), then build.")
+
+
+@edition.command("amend")
+@root_option
+@click.argument("number")
+@click.option("--why", required=True, help="The reason for the correction, printed on the edition's pages.")
+@click.option("--date", default=None,
+              help="The correction's date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's day, else today).")
+def edition_amend(root, number, why, date):
+    """Correct published edition NUMBER: its recorded inputs are retaken from
+    the working files, and the correction (date, reason, inputs changed) is
+    recorded beside them and shown on the edition's pages."""
+    import os
+
+    from .editions import amend, snapshot_file, today
+
+    project = _project(root)
+    changed = amend(project, number, why, date or today(os.environ.get("SOURCE_DATE_EPOCH")))
+    console.print(f"[green]✓[/] edition {number} amended: "
+                  f"{snapshot_file(project.root, number).relative_to(project.root)} now records "
+                  f"{len(changed)} changed input(s):")
+    for path in changed:
+        console.print(f"  - {path}")
+    console.print("Build to republish it, and commit editions/.")
 
 
 @main.command()

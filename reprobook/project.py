@@ -4,7 +4,7 @@ settings (reprobook.yml). Everything else reads the project through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -242,10 +242,12 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
     check(engine, ENGINE, engine_label)
     notebooks = []
     default_timeout = engine.get("timeout")
+    _check_timeout(default_timeout, f"{engine_label}: timeout")
     for index, entry in enumerate(engine.get("notebooks") or []):
         if not isinstance(entry, dict) or "path" not in entry:
             raise ConfigError(f"{ENGINE_FILE}: every notebook needs a path: {entry!r}")
         key = f"{engine_label}: notebooks[{index}]"
+        _check_timeout(entry.get("timeout"), f"{key}.timeout")
         declared = [str(i) for i in entry.get("inputs") or ()]
         spec = NotebookSpec(
             path=inside(root, entry["path"], f"{key}.path"),
@@ -254,7 +256,7 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
                            if i.startswith(UPSTREAM_PREFIX)),
             imports=tuple(inside(root, name, f"{key}.imports")
                           for name in entry.get("imports") or ()),
-            outputs=_with_derived(tuple(inside(root, out, f"{key}.outputs")
+            outputs=_with_derived(tuple(_output_path(root, out, f"{key}.outputs")
                                         for out in entry.get("outputs") or ())),
             timeout=entry.get("timeout") or default_timeout or DEFAULT_TIMEOUT,
         )
@@ -297,6 +299,32 @@ def load_project(root: Path | None = None, profile: str | None = None) -> Projec
         output_file=str(book.get("output-file") or ""),
         site_url=str(book.get("site-url") or ""),
     )
+
+
+def _check_timeout(value, where: str) -> None:
+    """A timeout is a number of seconds above zero (-5 or 0 were accepted and
+    meant no limit, or none at all, without a word)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(f"{where}: {value!r} is not a number of seconds: write a whole number "
+                          "above 0 (for example 600), or leave it out for the default")
+
+
+OUTPUT_FOLDER = "figures"
+
+
+def _output_path(root: Path, relative, where: str) -> str:
+    """A declared output, which must be a file under figures/: outputs are
+    copied into the project after the run, so an output declared as a
+    chapter, the configuration, a raw data file, .git/hooks/ or the site
+    would overwrite it."""
+    inside(root, relative, where)
+    parts = PurePosixPath(relative).parts
+    if (len(parts) < 2 or parts[0] != OUTPUT_FOLDER or ".." in parts or "\\" in relative
+            or (root / OUTPUT_FOLDER).is_symlink()):
+        raise ConfigError(f"{where}: {relative} is not under {OUTPUT_FOLDER}/; a notebook's outputs "
+                          f"are copied into the project, so they must be files under "
+                          f"{OUTPUT_FOLDER}/ (for example {OUTPUT_FOLDER}/{PurePosixPath(relative).name})")
+    return relative
 
 
 def _with_derived(outputs: tuple[str, ...]) -> tuple[str, ...]:

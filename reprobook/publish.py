@@ -25,6 +25,10 @@ RENAME_EXCHANGE = 2  # from <linux/fs.h>
 # Scratch folders of a build in .reprobook/ (staging, notebook runs): any
 # found while holding the lock belong to a build that was killed.
 LEFTOVERS = ("stage-*", "run-*")
+# A verify's copy of the project (verify-*/): the verify holds a lock on its
+# VERIFY_HELD file while it runs (it does not hold the project lock while
+# it rebuilds the copy); a copy whose lock is free was left by a killed one.
+VERIFY_HELD = ".held"
 # A notebook run's kernel sockets live in the system's temporary folder
 # (socket paths are short); the run's scratch folder names that folder in
 # this note, so leftovers of a killed run are found without touching the
@@ -136,7 +140,10 @@ def swap_in(new_site: Path, site: Path) -> None:
 def remove_leftovers(work_dir: Path) -> list[Path]:
     """Scratch folders of killed builds (call only while holding the lock)."""
     removed = []
-    for note in sorted(work_dir.glob(f"run-*/{KERNEL_SOCKETS_NOTE}")):
+    # (a killed verify's copy has its own runs, under verify-*/project/)
+    notes = [*work_dir.glob(f"run-*/{KERNEL_SOCKETS_NOTE}"),
+             *work_dir.glob(f"verify-*/project/.reprobook/run-*/{KERNEL_SOCKETS_NOTE}")]
+    for note in sorted(notes):
         sockets = Path(note.read_text(encoding="utf-8").strip())
         if (sockets.parent == Path(tempfile.gettempdir())
                 and sockets.name.startswith(KERNEL_SOCKETS_PREFIX) and sockets.is_dir()):
@@ -152,6 +159,18 @@ def remove_leftovers(work_dir: Path) -> list[Path]:
         if path.is_dir() and time.time() - changed > TRASH_GRACE_S:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
+    for path in sorted(work_dir.glob("verify-*")):
+        held = path / VERIFY_HELD
+        if held.is_file():
+            fd = os.open(held, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a verify running now
+            finally:
+                os.close(fd)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     for pattern in LEFTOVERS:
         for path in sorted(work_dir.glob(pattern)):
             if path.is_dir() and not path.is_symlink():

@@ -64,8 +64,11 @@ NOTEBOOK = {
         "installed in the environment need not be listed."),
         example=("notebooks:\n  - path: notebooks/sales.ipynb\n    imports: [myreport]\n")),
     "outputs": Key(list, items="paths", default="the notebook writes no files, only facts", doc=(
-        "Every file the notebook writes, relative to the project (usually "
-        "`figures/<stem>.svg`, `.pdf`, `.csv`, `.md`). The notebook must write "
+        "Every file the notebook writes, relative to the project, each under "
+        "`figures/` (`figures/<stem>.svg`, `.pdf`, `.csv`, `.md`; an output "
+        "anywhere else, such as a chapter or `.git/`, is refused when the "
+        "configuration is read). Each must be a regular file, not a symbolic "
+        "link. The notebook must write "
         "each of them (`Step.finish` stops it otherwise) and may write nothing "
         "else (a write elsewhere stops it naming the file). An SVG chart's "
         "phone-width variant `<stem>.narrow.svg` is derived by the engine and "
@@ -195,7 +198,14 @@ EDITION = {
     "status": Key(str, required=True, doc=(
         "A word for readers, printed on the landing page and the root page: "
         "by convention `current` for the newest and `superseded` for the others. "
-        "Which edition counts as newest comes from `number`, not from this."),
+        "Which edition counts as newest comes from `number`, not from this. "
+        "`draft` is the one status with a rule: a draft is built from the working "
+        "files; any other status means published, and the edition's first build "
+        "freezes its inputs in `editions/<number>/` (commit it), from which every "
+        "later build and `verify` rebuild it, whatever the working files become. "
+        "`reprobook edition new` writes a draft; `reprobook edition amend <number> "
+        "--why ...` is the one way to change a published edition (recorded and "
+        "shown on its pages)."),
         example="editions:\n  - number: \"1.0\"\n    status: superseded\n"),
     "summary": Key(str, required=True, doc=(
         "One or two sentences on what the edition is or adds. The built-in "
@@ -206,11 +216,17 @@ EDITION = {
         "The Quarto profile that makes this edition: `_quarto-<profile>.yml` "
         "(which must exist) and, if present, `reprobook-<profile>.yml` are "
         "merged over `_quarto.yml` and `reprobook.yml` (mappings key by key, "
-        "lists concatenated, anything else replaced). Usually the edition's number."),
+        "lists concatenated, anything else replaced). Usually the edition's number; "
+        "several profiles are separated by commas and merged in order (`reprobook "
+        "edition new` writes the previous edition's profile plus the new number). "
+        "Chapters may hold text for some editions only: "
+        "`::: {.content-visible when-profile=\"1.1\"}` (or `.content-hidden`, "
+        "`unless-profile`)."),
         example="editions:\n  - number: \"1.1\"\n    profile: \"1.1\"\n"),
-    "pins": Key(PINS, default="the edition is rebuilt from whatever the tree holds", doc=(
-        "Checksums the edition must be rebuilt from. `reprobook editions --pins` "
-        "prints them for each edition, as YAML to paste here."),
+    "pins": Key(PINS, default="no check beyond the snapshot of a published edition", doc=(
+        "Checksums a draft edition must be built from (a published edition is "
+        "rebuilt from its snapshot, so its pins match by construction). "
+        "`reprobook editions --pins` prints them for each edition, as YAML to paste here."),
         example=("editions:\n  - number: \"1.0\"\n    pins:\n"
                  "      environment: 257ec580525db3ff6da152f160c14597e3aecc932dcd43134dcf21e482c37d71\n"
                  "      inputs:\n"

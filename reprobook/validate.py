@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +180,34 @@ def _csv_problems(project: Project, descriptor: dict) -> list[Problem]:
                                         f"header read with delimiter {options['delimiter']!r} is "
                                         f"{header}, the schema's columns are {fields} (another "
                                         "delimiter? declare it as dialect.delimiter)"))
+                continue
+            problems += _hidden_character_problems(label, lines, options)
+    return problems
+
+
+# Characters a reader cannot see that change what a page shows: control
+# characters (a NUL byte) and the bidirectional embeddings, overrides and
+# isolates (U+202E shows "12" as "21"). Tabs are ordinary text.
+HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _hidden_character_problems(label: str, lines: list[str], options: dict) -> list[Problem]:
+    import csv
+
+    problems = []
+    reader = csv.reader(lines, delimiter=options["delimiter"], quotechar=options["quotechar"])
+    header = next(reader, [])
+    for row, cells in enumerate(reader, 2):
+        for column, cell in enumerate(cells):
+            found = HIDDEN.search(cell)
+            if found:
+                name = header[column] if column < len(header) else str(column + 1)
+                problems.append(Problem(label, row, name, (
+                    f"holds the invisible character U+{ord(found.group()):04X}, which changes "
+                    "how the text is shown or read (a control or a right-to-left override); "
+                    "remove it from the raw file")))
+                if len(problems) >= 20:
+                    return problems
     return problems
 
 

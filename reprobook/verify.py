@@ -5,6 +5,7 @@ file, with the published manifest."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 from . import manifest
 from .errors import BuildError
 from .project import Project, load_project
+from .publish import VERIFY_HELD
 
 # Generated or machine-local state that a fresh clone does not have.
 NOT_SOURCE = {".git", ".venv", ".reprobook", "__pycache__", ".pytest_cache", "test-artifacts",
@@ -112,12 +114,18 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
         tampered = check_published_site(project, registry)
     label = ("the publication" if not registry else
              f"edition {numbers[0]}" if len(numbers) == 1 else f"editions {', '.join(numbers)}")
-    with tempfile.TemporaryDirectory(prefix="reprobook-verify-") as tmp:
+    # In the project's work folder, not $TMPDIR: a killed verify's copy is
+    # removed by the next build or verify (publish.remove_leftovers).
+    project.work_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="verify-", dir=project.work_dir) as tmp, \
+            open(Path(tmp) / VERIFY_HELD, "w") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # released when closed, or when killed
         copy = load_project(copy_source(project, Path(tmp) / "project"), profile=project.profile)
         problems = list(tampered)
         # Inputs first: a changed raw file is named even if it no longer validates.
         for number, want in expected.items():
-            current = load_project(copy.root, profile=_profile_of(registry, number, copy.profile))
+            current = load_project(_source_of(copy, registry, number),
+                                   profile=_profile_of(registry, number, copy.profile))
             problems += _prefixed(number, len(expected), manifest.compare(
                 {**want, "outputs": {}, "tools": {}},
                 {"inputs": manifest.inputs_of(current), "outputs": {}, "tools": {}}))
@@ -136,6 +144,17 @@ def verify(project: Project, edition: str | None = None) -> tuple[str, list[str]
             actual_root = json.loads((copy.site_dir / manifest.MANIFEST).read_text())
             problems += [f"site root: {p}" for p in _compare_outputs(root_expected, actual_root)]
     return label, problems
+
+
+def _source_of(copy: Project, registry, number: str | None) -> Path:
+    """Where an edition's inputs are: a published edition's snapshot (what
+    the rebuild reads; editions.py), else the working files."""
+    from . import editions as editionlib
+
+    ed = next((e for e in registry if e.number == number), None)
+    record = editionlib.read_snapshot(copy.root, number) if ed and ed.status != editionlib.DRAFT \
+        else None
+    return editionlib.materialize(copy.root, record, copy.work_dir) if record else copy.root
 
 
 def _profile_of(registry, number: str | None, default: str | None) -> str | None:

@@ -196,6 +196,12 @@ def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     content = bytearray(data.read_bytes())
     content[-2] ^= 0x01  # "2500" -> "2501": one byte, still valid CSV
     data.write_bytes(bytes(content))
+    # The published edition is rebuilt from its snapshot: the edit is not
+    # its input. Made a draft, it follows the working files, and verify
+    # names the changed file.
+    assert verify(load_project(changed)) == ("edition 1.0", [])
+    registry = changed / "editions.yml"
+    registry.write_text(registry.read_text().replace("status: current", "status: draft"))
     number, differences = verify(load_project(changed))
     assert number == "edition 1.0"
     assert any("data/raw/alpha.csv" in d for d in differences), differences
@@ -273,7 +279,7 @@ def test_pins_stop_a_changed_input_and_only_warn_on_the_lock(tmp_path):
           - number: "1.0"
             date: "2024-01-02"
             title: "Mini, pinned"
-            status: current
+            status: draft  # pins guard a draft; a published edition reads its snapshot
             summary: "The fixture book."
             profile: null
             pins:

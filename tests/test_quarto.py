@@ -70,6 +70,10 @@ def quarto_build(request, built, tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("quarto") / "project")
     builtin_project, _ = built
     shutil.copytree(builtin_project.work_dir / "cache", root / ".reprobook" / "cache")
+    # The published editions are built from their snapshot's tree, which
+    # holds its own notebook cache (editions.materialize): warm it too.
+    if (builtin_project.work_dir / "snapshots").is_dir():
+        shutil.copytree(builtin_project.work_dir / "snapshots", root / ".reprobook" / "snapshots")
     before = _tree_digest(root)
     old_path = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(binary).parent}{os.pathsep}{old_path}"

@@ -47,11 +47,27 @@ def _hash_text(text: str) -> str:
 def notebook_source_hash(path: Path) -> str:
     """Hash of what the notebook *does*: cell types and sources, not outputs
     or metadata, so saving it in JupyterLab after a run changes nothing."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     cells = [(c.cell_type, c.source) for c in nb.cells]
     return _hash_text(json.dumps(cells))
+
+
+def read_notebook(path: Path):
+    """The notebook at `path`, or a NotebookError saying what is wrong with
+    the file (empty, not JSON, not a notebook) instead of nbformat's traceback."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("it has no list of cells")
+        return nb
+    except Exception as exc:  # noqa: BLE001 - any failure means an unreadable file
+        size = path.stat().st_size if path.is_file() else 0
+        why = "the file is empty" if size == 0 else f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise NotebookError(f"{path.name} ({path}) is not a readable Jupyter notebook ({why}): "
+                            "open it in Jupyter and save it again, or restore it from version "
+                            "control") from None
 
 
 def package_folder(project: Project, package: str) -> Path:
@@ -93,9 +109,9 @@ class PlannedRun:
 # not). This is also what a Dask worker must share with the client: the
 # worker recomputes the key from its own engine (pipeline/dask.py).
 ENGINE_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_ENGINE_FILES = ("notebook.py", "layout.py", "markdown.py", "figures.py", "validate.py", "project.py", "schema.py",
-                         "errors.py", "memo.py", "pipeline/graph.py", "pipeline/runner.py",
-                         "guard/sitecustomize.py")
+NOTEBOOK_ENGINE_FILES = ("notebook.py", "layout.py", "markdown.py", "figures.py", "validate.py",
+                         "project.py", "schema.py", "errors.py", "memo.py", "pipeline/graph.py",
+                         "pipeline/runner.py", "guard/sitecustomize.py")
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -143,8 +144,27 @@ def payload(project: Project, run: PlannedRun, timeout: int | None, ship=None) -
             "files": files, "dirs": dirs}
 
 
+SCHEDULER_ADDRESS = re.compile(r"^(?:tcp://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+
+
+def check_address(address: str) -> None:
+    """A scheduler address reprobook can reach: tcp://HOST:PORT (or
+    HOST:PORT). Anything else is refused before Dask tries it (Dask then
+    hung for a minute and printed a traceback while shutting down)."""
+    if address.startswith("tls://"):
+        raise BuildError(f"--scheduler {address}: TLS schedulers need certificates, which "
+                         "reprobook does not configure; use tcp://HOST:PORT on a trusted network "
+                         "(or through an SSH tunnel)")
+    match = SCHEDULER_ADDRESS.match(address)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise BuildError(f"--scheduler {address}: not a scheduler address; write tcp://HOST:PORT, "
+                         "as `dask scheduler` prints it (for example tcp://127.0.0.1:8786)")
+
+
 def _connect(address: str):
     from ..extras import require
+
+    check_address(address)
 
     Client = require("distributed", "dask", "--scheduler (notebooks on a Dask cluster)").Client
     try:

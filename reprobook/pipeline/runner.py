@@ -22,7 +22,7 @@ from ..layout import CHECKS_FILE, FACTS_FILE, OUTPUT_ENV, upstream_file
 from ..project import NotebookSpec, Project
 from ..publish import KERNEL_SOCKETS_NOTE, KERNEL_SOCKETS_PREFIX
 from ..validate import resource_paths
-from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch,
+from .cache import (EXECUTED_NAME, LOCK_FILE, PlannedRun, commit, new_scratch, read_notebook,
                     write_manifest)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -161,6 +161,58 @@ def guard_policy(project: Project, spec: NotebookSpec, output_dir: Path, tmp: Pa
             "outside_write_dirs": sorted(outside)}
 
 
+SANDBOX = GUARD_DIR / "sandbox.py"
+_sandbox: list[bool] = []  # probed once per process
+
+
+def sandbox_available() -> bool:
+    """Whether kernels can run in the project view of guard/sandbox.py (a
+    user and mount namespace). Where they cannot, say so once: only the
+    in-kernel audit hook then checks what a notebook does."""
+    import subprocess
+    import sys
+
+    if os.environ.get("REPROBOOK_SANDBOX") == "off":
+        return False
+    if not _sandbox:
+        probe = subprocess.run([sys.executable, "-I", str(SANDBOX), "--probe"], capture_output=True,
+                               text=True)
+        _sandbox.append(probe.returncode == 0)
+        if probe.returncode != 0:
+            print("reprobook: warning: notebooks run without the read-only view of the project "
+                  f"({probe.stdout.strip() or probe.stderr.strip()[-200:]}): this system does not "
+                  "let a process make a user namespace (Linux with user namespaces enabled "
+                  "does). Only Python's own file accesses are checked against the "
+                  "declarations; a subprocess or a C library is not.", file=sys.stderr)
+    return _sandbox[0]
+
+
+def _sandboxed_kernel(project: Project, guard: dict, python_path: tuple[str, ...]):
+    """A kernel manager class starting the kernel through guard/sandbox.py,
+    which shows it only what `guard` lets it read and write. Step reads the
+    configuration, which checks that the chapters, notebooks and asset
+    folders it lists exist: they are there as empty placeholders."""
+    import sys
+
+    from jupyter_client import AsyncKernelManager
+
+    read = [*guard["read_files"], *guard["read_dirs"], *python_path]
+    root = Path(guard["root"])
+    names = [*project.chapters, *(n.path for n in project.notebooks),
+             *(page for _, _, page in project.footer_pages)]
+    placeholders = {"files": [os.path.realpath(root / n) for n in names],
+                    "dirs": [os.path.realpath(root / a) for a in project.assets]}
+    policy = json.dumps({"root": guard["root"], "read": read, "write": guard["write_dirs"],
+                         "placeholders": placeholders})
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return [sys.executable, "-I", str(SANDBOX), policy, "--",
+                    *super().format_kernel_cmd(extra_arguments)]
+
+    return SandboxedKernelManager
+
+
 def kernel_environment(output_dir: Path, profile: str | None = None,
                        guard: dict | None = None, python_path: tuple[str, ...] = ()) -> dict[str, str]:
     """The kernel's environment. As Quarto does for the code it runs, the
@@ -223,7 +275,7 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
 
     spec = run.spec
     source = project.root / spec.path
-    nb = nbformat.read(source, as_version=4)
+    nb = read_notebook(source)
     scratch = new_scratch(project, spec.name)
     outputs = scratch / "outputs"
     outputs.mkdir()
@@ -236,16 +288,28 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
     # scratch folder so that the next build removes it if this one is killed.)
     sockets = Path(tempfile.mkdtemp(prefix=KERNEL_SOCKETS_PREFIX))
     (scratch / KERNEL_SOCKETS_NOTE).write_text(str(sockets), encoding="utf-8")
-    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k")}})
+    # The connection file (it holds the kernel's key) goes there too, so a
+    # killed build leaves it nowhere else.
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "k"),
+                                       "connection_file": str(sockets / "kernel.json")}})
     timeout = timeout or spec.timeout or None
+    guard = guard_policy(project, spec, outputs, private_tmp)
+    python_path = import_roots(project, spec, scratch / "imports")
+    extra = {}
+    if sandbox_available():
+        extra["kernel_manager_class"] = _sandboxed_kernel(project, guard, python_path)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            config=config, resources={"metadata": {"path": str(source.parent)}})
+                            config=config, resources={"metadata": {"path": str(source.parent)}},
+                            **extra)
     try:
-        client.execute(env=kernel_environment(
-            outputs, project.profile, guard_policy(project, spec, outputs, private_tmp),
-            python_path=import_roots(project, spec, scratch / "imports")))
+        client.execute(env=kernel_environment(outputs, project.profile, guard,
+                                              python_path=python_path))
     except CellExecutionError as exc:
         message, trace = describe_failure(nb, spec.path)
+        if "Read-only file system" in message:
+            message += (f"\n  (a notebook runs with the project read-only except its output "
+                        f"folder: write files through Step and declare them under `outputs:` "
+                        f"of {spec.path} in reprobook.yml)")
         shutil.rmtree(scratch, ignore_errors=True)
         # a missing geodata or Dask package: name the extra that installs it
         raise NotebookError(message + extras.hint(message), log=trace or ANSI.sub("", str(exc))) from None
@@ -260,6 +324,14 @@ def run_notebook(project: Project, run: PlannedRun, timeout: int | None = None) 
         shutil.rmtree(sockets, ignore_errors=True)
         (scratch / KERNEL_SOCKETS_NOTE).unlink(missing_ok=True)
 
+    # A symlink as an output would publish whatever it points to (a file
+    # outside the project): outputs are regular files, nothing else.
+    links = sorted(str(p.relative_to(outputs)) for p in outputs.rglob("*") if p.is_symlink())
+    if links:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotebookError(f"{spec.path}: made symbolic links among its outputs: {links} "
+                            "(outputs must be regular files: write the file itself, e.g. with "
+                            "shutil.copyfile, not a link to it)")
     missing = [o for o in spec.outputs if not (outputs / o).is_file()]
     if not (outputs / FACTS_FILE).is_file():
         missing.append(f"{FACTS_FILE} (did the notebook call step.finish()?)")

@@ -17,7 +17,8 @@ from .. import memo
 from ..errors import RenderError
 from ..project import Project
 from .pandoc import run_pandoc
-from .shortcodes import expand_includes, substitute
+from .profiles import active_profiles, blank_other_profiles, resolve_profiles
+from .shortcodes import CLAIM_SCHEME, expand_includes, read_source, substitute
 
 
 XREF_KINDS = {"fig": "Figure", "tbl": "Table", "map": "Map", "sec": "Section"}
@@ -80,10 +81,17 @@ def parallel_map(fn, items: list) -> list:
 def read_chapter(project: Project, facts: dict[str, dict], source: str
                   ) -> tuple[dict, list[str], str]:
     path = project.root / source
-    text = expand_includes(path.read_text(encoding="utf-8"), path, source)
-    text, used = substitute(text, facts, source)
-    parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
-    return json.loads(parsed), used, memo.key(source, parsed)
+    text = expand_includes(read_source(path, source), path, source)
+    profiles = active_profiles(project)
+    text, used = substitute(blank_other_profiles(text, profiles), facts, source)
+    try:
+        parsed = run_pandoc(["-f", "markdown", "-t", "json"], text)
+    except RenderError as exc:  # pandoc's message (a YAML error in the front matter) names no file
+        raise RenderError(f"{source}: {str(exc).split(chr(10), 1)[-1]}") from None
+    doc = json.loads(parsed)
+    # the digest names the profiles too: they decide which conditional divs remain
+    return ({**doc, "blocks": resolve_profiles(doc["blocks"], profiles)}, used,
+            memo.key(source, parsed, ",".join(sorted(profiles))))
 
 
 def derived(chapter: Chapter, what: str, compute, *depends: str):
@@ -125,6 +133,22 @@ def parse_chapters(project: Project, facts: dict[str, dict]) -> list[Chapter]:
         chapter.title = first_heading(doc) or source
         chapters.append(chapter)
     return chapters
+
+
+def chapter_paragraphs(project: Project, facts: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:
+    """Each chapter page's paragraphs as (compared, shown) text, for "What
+    changed": `compared` has every printed fact replaced by its key, so a new
+    value is a changed number (listed as such), not a reworded paragraph."""
+    def masked(el: dict):
+        if el["t"] == "Link" and el["c"][2][0].startswith(CLAIM_SCHEME):
+            return {"t": "Str", "c": "{" + el["c"][2][0].removeprefix(CLAIM_SCHEME) + "}"}
+        return None
+
+    out = {}
+    for chapter in parse_chapters(project, facts):
+        out[chapter.page] = [(ast.stringify(ast.walk(el, masked)), ast.stringify(el))
+                             for el in ast.iter_elements(chapter.doc["blocks"]) if el["t"] == "Para"]
+    return out
 
 
 def promote_title(doc: dict, is_index: bool) -> dict:

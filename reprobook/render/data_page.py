@@ -31,6 +31,18 @@ def _sources(resource: dict) -> list[dict]:
     return out
 
 
+def _licences(licences) -> list[dict]:
+    """A package's or resource's licences for the data page: a licence's
+    `path` is a link only when it is a web address (a `javascript:` path
+    was a live link)."""
+    out = []
+    for licence in licences if isinstance(licences, list) else []:
+        licence = licence if isinstance(licence, dict) else {"name": str(licence)}
+        path = str(licence.get("path") or "")
+        out.append({**licence, "path": path if re.match(r"https?://[^\s\x00-\x1f]+$", path) else None})
+    return out
+
+
 def publish_data(project: Project, site: Path) -> dict:
     """Copy every raw file of the data package (and the descriptor) into
     site/data/, build site/data/<name>.zip deterministically, and return
@@ -45,7 +57,7 @@ def publish_data(project: Project, site: Path) -> dict:
     dest.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, Path]] = [(descriptor.name, descriptor)]
     resources = []
-    default_licences = package.get("licenses") or []
+    default_licences = _licences(package.get("licenses") or [])
     for resource in package.get("resources") or []:
         rel = resource.get("path")
         if not isinstance(rel, str):
@@ -62,7 +74,7 @@ def publish_data(project: Project, site: Path) -> dict:
             "format": resource.get("format", PurePosixPath(rel).suffix.lstrip(".")),
             "bytes": path.stat().st_size, "sha256": declared or _sha256(path),
             "sources": _sources(resource),
-            "licences": resource.get("licenses") or default_licences,
+            "licences": _licences(resource.get("licenses")) or default_licences,
         })
     (dest / descriptor.name).write_bytes(descriptor.read_bytes())
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", package.get("name") or "data") + ".zip"

@@ -10,6 +10,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from .. import memo
+from .sanitize import clean_html, clean_svg
 
 
 NOTEBOOK_DIR = "notebooks"
@@ -133,7 +134,7 @@ def notebook_body(nb: dict, name: str, source: str, images: Path, image_url: str
     # 0.4 s) is only needed when the page is converted.
     key = memo.key(Path(__file__), json.dumps(nb, sort_keys=True, ensure_ascii=False), name,
                    source, image_url, json.dumps(figures or {}, sort_keys=True),
-                   version("nbconvert"))
+                   version("nbconvert"), Path(__file__).with_name("sanitize.py"), version("nh3"))
 
     def compute() -> bytes:
         with tempfile.TemporaryDirectory(prefix="notebook-page-") as tmp:
@@ -165,10 +166,14 @@ def _notebook_body(nb: dict, name: str, source: str, images: Path, image_url: st
     body, resources = exporter.from_notebook_node(
         _prepared(nb), resources={"output_files_dir": image_url})
     for filename, blob in sorted((resources.get("outputs") or {}).items()):
+        if filename.endswith(".svg"):  # openable as a page on its own: no script in it
+            blob = clean_svg(blob) or b""
         images.mkdir(parents=True, exist_ok=True)
         (images / PurePosixPath(filename).name).write_bytes(blob)
 
-    soup = BeautifulSoup(body, "html.parser")
+    # nh3's allow-list first (it parses as browsers do); _make_safe after,
+    # for what the rest of this function relies on.
+    soup = BeautifulSoup(clean_html(body), "html.parser")
     _make_safe(soup)
     # The page's title is its only h1: the notebook's headings move down so
     # that its highest becomes h2, keeping their order without skipped levels.
@@ -238,7 +243,13 @@ def _image_file(src: str, images: Path, image_url: str, stem: str) -> str:
         return src
     ext = {"jpeg": "jpg", "svg+xml": "svg"}.get(match.group(1), match.group(1))
     images.mkdir(parents=True, exist_ok=True)
-    (images / f"{stem}.{ext}").write_bytes(base64.b64decode(match.group(2)))
+    try:
+        data = base64.b64decode(match.group(2))
+    except ValueError:
+        data = b""
+    if ext == "svg":  # openable as a page on its own: no script in it
+        data = clean_svg(data) or b""
+    (images / f"{stem}.{ext}").write_bytes(data)
     return f"{image_url}/{stem}.{ext}"
 
 

@@ -33,9 +33,13 @@ CHANGES_PAGE = "changes.html"
 def environment() -> jinja2.Environment:
     """One environment per process: Jinja compiles each template once (it
     still reloads a template whose file changed)."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              autoescape=jinja2.select_autoescape(["html"]),
-                              keep_trailing_newline=True)
+    from .content_policy import BUILTIN
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(["html"]),
+                             keep_trailing_newline=True)
+    env.globals["content_policy"] = BUILTIN  # page.html's <meta>
+    return env
 
 
 def document(title: str, html: str, **front) -> str:

@@ -13,6 +13,7 @@ from ..errors import BuildError, RenderError, did_you_mean
 from ..facts import FORMATS, formatted
 from ..markdown import escape_markdown
 from ..project import Project, find_root
+from .profiles import active_profiles, blank_other_profiles
 
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)\s*([^>]*?)\s*>\}\}")
 # Printed facts become links to their claims-ledger entry; the renderer
@@ -22,6 +23,24 @@ CLAIM_SCHEME = "reprobook-claim:"
 GENERATED_DIR = "figures"
 def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
+
+
+# What one {{< include >}} may bring into a page: a table printed in a
+# chapter, not a data set.
+MAX_INCLUDE_LINES = 5_000
+MAX_INCLUDE_BYTES = 2_000_000
+
+
+def read_source(path: Path, label: str) -> str:
+    """A chapter or included file as text, or a RenderError naming the line
+    and byte that is not UTF-8 (instead of a UnicodeDecodeError traceback)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RenderError(f"{label}:{line}: is not valid UTF-8 (byte {data[exc.start:exc.start + 1]!r}); "
+                          "save the file as UTF-8 in your editor") from None
 
 
 def expand_includes(text: str, source: Path, label: str, depth: int = 0,
@@ -50,7 +69,17 @@ def expand_includes(text: str, source: Path, label: str, depth: int = 0,
                               "project; only files inside the project can be included")
         if not target.is_file():
             raise RenderError(f"{where}: included file {name} does not exist")
-        included = target.read_text(encoding="utf-8")
+        size = target.stat().st_size
+        included = read_source(target, name) if size <= MAX_INCLUDE_BYTES else ""
+        lines = included.count("\n")
+        if size > MAX_INCLUDE_BYTES or lines > MAX_INCLUDE_LINES:
+            # pandoc's memory grows with a table's cells: a 1,000,000-row
+            # table passed 14 GB without finishing
+            raise RenderError(
+                f"{where}: included file {name} is too long to print in a page "
+                f"({size:,} bytes, {lines:,} lines; at most {MAX_INCLUDE_BYTES:,} bytes and "
+                f"{MAX_INCLUDE_LINES:,} lines): print a summary (the first rows, or totals) "
+                "and link the whole table as a CSV download")
         if target.is_relative_to(generated):
             return inert(included)
         return expand_includes(included, target, label, depth + 1, root)
@@ -135,9 +164,12 @@ def chapter_fact_uses(project: Project) -> list[tuple[str, int, str, str | None]
     """(chapter, line, key, print format) for every `{{< fact key >}}` and
     `{{< var key >}}` the chapters use."""
     uses = []
+    profiles = active_profiles(project)
     for chapter in project.chapters:
         path = project.root / chapter
-        text = expand_includes(path.read_text(encoding="utf-8"), path, chapter)
+        # text meant for another edition (when-profile) uses that edition's facts
+        text = blank_other_profiles(
+            expand_includes(read_source(path, chapter), path, chapter), profiles)
         for m in SHORTCODE.finditer(text):
             if m.group(1) in FACT_SHORTCODES:
                 line = text.count("\n", 0, m.start()) + 1

@@ -165,6 +165,8 @@ def stage_book(project: Project, facts: dict[str, dict], checks: dict[str, dict]
     _write(dest / pages.CLAIMS, pages.ledger_page(env, entries, checks, notebook_pages,
                                                   {c.page: c.number for c in chapters if c.number}))
     _write(dest / pages.REVIEWER_NOTES, pages.reviewer_notes_page(env, entries, checks, notebook_pages))
+    (extra / "assets").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(pages.TEMPLATES / "claims-redirect.js", extra / "assets" / "claims-redirect.js")
     footer_center = [{"text": "Claims ledger", "href": pages.CLAIMS},
                      {"text": "Reviewer notes", "href": pages.REVIEWER_NOTES}]
 

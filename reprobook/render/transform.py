@@ -20,6 +20,7 @@ from .chapters import Chapter, Target, XREF_KINDS
 from .pages import CLAIMS_PAGE
 from .ast import typst_content, typst_string
 from .narrow import picture_open
+from .profiles import CONDITIONAL, FORMAT_KEYS
 from .shortcodes import CLAIM_SCHEME
 
 
@@ -122,17 +123,19 @@ FORMAT_NAMES = {"html": {"html", "html4", "html5"}, "typst": {"typst", "pdf"}}
 def _format_condition(el: dict) -> tuple[str, str, set[str]] | None:
     """(class, attribute, formats) of a Quarto conditional-content div
     (`.content-visible` / `.content-hidden` with `when-format` or
-    `unless-format`), or None."""
+    `unless-format`), or None. Profile conditions were settled when the
+    chapter was read (`resolve_profiles`)."""
     (_, classes, kvs), _ = el["c"]
-    kind = next((c for c in classes if c in ("content-visible", "content-hidden")), None)
+    kind = next((c for c in classes if c in CONDITIONAL), None)
     if kind is None:
         return None
     attrs = dict(kvs)
-    for key in ("when-format", "unless-format"):
+    for key in FORMAT_KEYS:
         if key in attrs:
             return kind, key, {f.strip() for f in attrs[key].split(",") if f.strip()}
-    raise RenderError(f"a .{kind} div needs when-format or unless-format "
-                      "(the conditions this renderer supports)")
+    raise RenderError(f"a .{kind} div needs when-format, unless-format, when-profile or "
+                      "unless-profile (the conditions this renderer supports), such as "
+                      f'::: {{.{kind} when-profile="1.1"}}')
 
 
 def _shown_in(el: dict, fmt: str) -> bool:

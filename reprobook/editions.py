@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError, did_you_mean
-from .project import SAFE_LOADER
+from .project import NOT_SOURCE, SAFE_LOADER
 
 REGISTRY = "editions.yml"
 
@@ -176,7 +176,6 @@ def input_files(project) -> dict[str, Path]:
     generated files and the engine's own package."""
     import os
 
-    from .verify import NOT_SOURCE
 
     root = project.root
     engine = Path(__file__).resolve().parent

@@ -17,6 +17,11 @@ DEFAULT_TIMEOUT = 600  # seconds a notebook cell may run unless reprobook.yml sa
 ENGINE_FILE = "reprobook.yml"
 
 
+# Generated or machine-local state that a fresh clone does not have.
+NOT_SOURCE = {".git", ".venv", ".reprobook", "__pycache__", ".pytest_cache", "test-artifacts",
+              "_variables.yml", "node_modules"}
+
+
 @dataclass(frozen=True)
 class NotebookSpec:
     """One notebook of the build plan and what it declares."""

@@ -13,13 +13,8 @@ from pathlib import Path
 
 from . import manifest
 from .errors import BuildError
-from .project import Project, load_project
+from .project import NOT_SOURCE, Project, load_project
 from .publish import VERIFY_HELD
-
-# Generated or machine-local state that a fresh clone does not have.
-NOT_SOURCE = {".git", ".venv", ".reprobook", "__pycache__", ".pytest_cache", "test-artifacts",
-              "_variables.yml", "node_modules"}
-
 
 def copy_source(project: Project, dest: Path) -> Path:
     """Copy the project's source (what a clone holds) to `dest`."""

@@ -62,15 +62,15 @@ def test_page_follows_saves_and_shows_build_errors(browser, preview):
     page.goto(url + "chapters/one.html")
     assert "Alpha total is 3,500" in page.inner_text("main")
     page.evaluate("window.scrollTo(0, 600)")
-    page.wait_for_function("window.scrollY === 600")
+    page.wait_for_function("() => window.scrollY === 600")
 
     # A prose edit: the open page changes by itself, at the same place.
     saved = time.monotonic()
     chapter.write_text(CHAPTER_ONE.replace("Alpha total is", "The alpha total comes to"))
-    page.wait_for_function("document.body.innerText.includes('The alpha total comes to 3,500')",
+    page.wait_for_function("() => document.body.innerText.includes('The alpha total comes to 3,500')",
                            timeout=15000)
     seconds = time.monotonic() - saved
-    page.wait_for_function("window.scrollY === 600", timeout=5000)
+    page.wait_for_function("() => window.scrollY === 600", timeout=5000)
     print(f"prose edit in the browser {seconds:.2f}s after saving")
 
     # A broken fact key: the overlay names the file and line; the page stays.
@@ -84,7 +84,7 @@ def test_page_follows_saves_and_shows_build_errors(browser, preview):
 
     # Fixed: the overlay goes and the page shows the fix.
     chapter.write_text(CHAPTER_ONE.replace("Alpha total is", "Fixed: alpha total is"))
-    page.wait_for_function("document.body.innerText.includes('Fixed: alpha total is 3,500')",
+    page.wait_for_function("() => document.body.innerText.includes('Fixed: alpha total is 3,500')",
                            timeout=15000)
     assert page.query_selector("#reprobook-preview-error") is None
     context.close()

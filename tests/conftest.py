@@ -140,3 +140,31 @@ def built_site(built) -> Path:
     """The built publication's newest edition folder (its index.html, PDF...)."""
     _, result = built
     return result.output_dir
+
+
+@pytest.fixture(scope="session")
+def shared_chromium():
+    """One Playwright and one headless Chromium for the whole session, as
+    (browser, None) or (None, why not): two sync Playwright instances cannot
+    live in one thread, and tests/browser/ and test_page_safety.py both
+    need one."""
+    from .browser.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        yield None, f"Chromium not found at {CHROMIUM}"
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        yield None, "the playwright package is not installed"
+        return
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    except Exception as exc:  # noqa: BLE001 - any launch problem means no browser
+        pw.stop()
+        yield None, f"Chromium did not start: {exc}"
+        return
+    yield chromium, None
+    chromium.close()
+    pw.stop()

@@ -121,25 +121,12 @@ def test_svg_outputs_are_published_without_script(hostile_site):
         assert not re.search(r"<script|foreignObject|\son\w+=|javascript:", text, re.I), text
 
 
-def _chromium():
-    from .browser.browser import CHROMIUM, CHROMIUM_ARGS
-
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed")
-    pw = sync_playwright().start()
-    return pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-
-
 @pytest.fixture(scope="module")
-def chromium():
-    pw, browser = _chromium()
-    yield browser
-    browser.close()
-    pw.stop()
+def chromium(shared_chromium):
+    browser, why_not = shared_chromium
+    if browser is None:
+        pytest.skip(why_not)
+    return browser
 
 
 def _load(browser, url: str, click: bool = False) -> tuple[list[str], list[str]]:

@@ -37,22 +37,10 @@ def server(site_root):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    require(Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK),
-            f"Chromium not found at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright package is not installed")
-    pw = sync_playwright().start()
-    try:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    except Exception as exc:  # noqa: BLE001 - any launch problem means no browser
-        pw.stop()
-        require(False, f"Chromium did not start: {exc}")
-    yield chromium
-    chromium.close()
-    pw.stop()
+def browser(shared_chromium):
+    chromium, why_not = shared_chromium
+    require(chromium is not None, why_not or "")
+    return chromium
 
 
 @pytest.fixture(scope="session")

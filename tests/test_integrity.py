@@ -112,9 +112,19 @@ step.fact("b.routes", json.dumps(results, sort_keys=True), unit="text")
 
 
 def _snapshot(root):
+    """Every path of the project with its bytes, mode and mtime. .reprobook/
+    is never entered: the build's detached `rm -rf` may still be emptying a
+    trash-* folder there (a walk into it failed once with FileNotFoundError)."""
+    import os
+    from pathlib import Path
+
+    paths = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".reprobook")
+        paths += [Path(folder) / n for n in dirs + names]
     return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None,
-                                       p.stat().st_mode, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*")) if ".reprobook" not in p.parts}
+                                       p.lstat().st_mode, p.lstat().st_mtime_ns)
+            for p in sorted(paths)}
 
 
 def test_a_notebook_sees_the_project_read_only_except_its_outputs(tmp_path):

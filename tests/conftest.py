@@ -130,6 +130,18 @@ def make_mini_project(root: Path, chapters: dict[str, str] | None = None) -> Pat
     return root
 
 
+# The mini book's registry with one published edition.
+ONE_EDITION = textwrap.dedent("""\
+    editions:
+      - number: "1.0"
+        date: "2024-01-02"
+        title: "Mini, first edition"
+        status: current
+        summary: "The fixture book."
+        profile: null
+    """)
+
+
 @pytest.fixture
 def mini(tmp_path):
     return load_project(make_mini_project(tmp_path / "mini"))

@@ -24,7 +24,7 @@ from reprobook.project import load_project
 from reprobook.validate import rehash
 from reprobook.verify import verify
 
-from .conftest import make_mini_project
+from .conftest import ONE_EDITION, make_mini_project
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +153,7 @@ def test_57_percent_check_has_the_verdict_the_data_gives(built, site):
 # ------------------------------------------------------------------ verify
 def test_verify_passes_unchanged_and_names_a_changed_input(tmp_path):
     root = make_mini_project(tmp_path / "mini")
-    (root / "editions.yml").write_text(textwrap.dedent("""\
-        editions:
-          - number: "1.0"
-            date: "2024-01-02"
-            title: "Mini, first edition"
-            status: current
-            summary: "The fixture book."
-            profile: null
-        """))
+    (root / "editions.yml").write_text(ONE_EDITION)
     project = load_project(root)
     build(project, renderer="builtin")
     assert (root / "_site/1.0/manifest.json").is_file()

@@ -23,7 +23,7 @@ from reprobook.cli import main
 from reprobook.project import load_project
 from reprobook.replication import INDEX, write_package
 
-from .conftest import make_mini_project
+from .conftest import ONE_EDITION, make_mini_project
 
 ARCHIVE = "mini-1.0-replication.zip"
 
@@ -33,15 +33,7 @@ def edition(tmp_path_factory) -> Path:
     """A mini book with one edition, built once for this module's tests;
     returns its site folder (tests copy it before changing anything)."""
     root = make_mini_project(tmp_path_factory.mktemp("replication") / "mini")
-    (root / "editions.yml").write_text(textwrap.dedent("""\
-        editions:
-          - number: "1.0"
-            date: "2024-01-02"
-            title: "Mini, first edition"
-            status: current
-            summary: "The fixture book."
-            profile: null
-        """))
+    (root / "editions.yml").write_text(ONE_EDITION)
     build(load_project(root), renderer="builtin")
     return root / "_site"
 
